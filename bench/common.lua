@@ -1,0 +1,80 @@
+-- bench/common.lua: helpers shared by the wrk scripts of bench/run.sh (not run on its own).
+--
+-- A scenario script loads this file with dofile, calls bench.install(opts), and defines its
+-- own request() when every request differs. install() defines wrk's callbacks:
+--   setup(thread)   numbers the threads (thread:set("id", n)) and keeps them for done();
+--   init(args)      parses the key=value arguments given after "--" on the wrk command line;
+--   response(...)   counts each answer by status code, per thread;
+--   done(...)       adds the threads' counts up and prints one machine-readable line:
+--     BENCH_RESULT requests=N ok=N non2xx=N duration_us=N ok_per_sec=X p50_ms=X p99_ms=X
+--                  connect_errors=N read_errors=N write_errors=N timeouts=N codes=201:N,409:N
+-- wrk's own "Requests/sec" counts every answer, errors included; ok_per_sec counts only the
+-- answers that opts.ok(status) accepts (2xx unless the scenario says otherwise), divided by
+-- the run's real duration. Latency percentiles are wrk's, over every answer.
+
+local bench = {}
+
+local threads = {}
+
+-- Splits "a,b,c" into a list.
+function bench.split(s)
+  local out = {}
+  for part in string.gmatch(s or "", "[^,]+") do
+    out[#out + 1] = part
+  end
+  return out
+end
+
+function bench.install(opts)
+  opts = opts or {}
+  local ok = opts.ok or function(status) return status >= 200 and status < 300 end
+
+  function setup(thread)
+    threads[#threads + 1] = thread
+    thread:set("id", #threads)
+  end
+
+  function init(args)
+    arg = {}
+    for _, a in ipairs(args) do
+      local k, v = string.match(a, "^([%w_]+)=(.*)$")
+      if k then arg[k] = v end
+    end
+    codes = {}
+    good = 0
+    if arg.host then wrk.headers["Host"] = arg.host end
+    if arg.token then wrk.headers["Authorization"] = "Bearer " .. arg.token end
+    if opts.init then opts.init(arg) end
+  end
+
+  function response(status, headers, body)
+    codes[status] = (codes[status] or 0) + 1
+    if ok(status) then good = good + 1 end
+  end
+
+  function done(summary, latency, requests)
+    local total_ok, all_codes = 0, {}
+    for _, t in ipairs(threads) do
+      total_ok = total_ok + (t:get("good") or 0)
+      local c = t:get("codes") or {}
+      for status, n in pairs(c) do
+        all_codes[status] = (all_codes[status] or 0) + n
+      end
+    end
+    local keys = {}
+    for status in pairs(all_codes) do keys[#keys + 1] = status end
+    table.sort(keys)
+    local parts = {}
+    for _, status in ipairs(keys) do parts[#parts + 1] = status .. ":" .. all_codes[status] end
+    local e = summary.errors
+    local secs = summary.duration / 1e6
+    io.write(string.format(
+      "BENCH_RESULT requests=%d ok=%d non2xx=%d duration_us=%d ok_per_sec=%.1f p50_ms=%.2f p99_ms=%.2f "
+        .. "connect_errors=%d read_errors=%d write_errors=%d timeouts=%d codes=%s\n",
+      summary.requests, total_ok, summary.requests - total_ok, summary.duration, total_ok / secs,
+      latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+      e.connect, e.read, e.write, e.timeout, table.concat(parts, ",")))
+  end
+end
+
+return bench

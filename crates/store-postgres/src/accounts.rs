@@ -1,0 +1,127 @@
+//! A tenant's subscription, merchants, staff accounts and audit trail.
+
+use crate::journal::{self, Audit};
+use crate::rows::{self, now};
+use crate::{PgStore, db_err};
+use qms_domain::TenantId;
+use qms_store::{Actor, AuditLog, Merchant, StoreError, StoreResult, Subscription, TenantUser};
+use uuid::Uuid;
+
+impl PgStore {
+    pub(crate) async fn do_subscription(&self, tenant: TenantId) -> StoreResult<Subscription> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let row = sqlx::query("SELECT * FROM tenant_subscriptions WHERE tenant_id = $1")
+            .bind(tenant.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await.map_err(db_err)?;
+        rows::subscription(&row)
+    }
+
+    pub(crate) async fn do_merchants(&self, tenant: TenantId) -> StoreResult<Vec<Merchant>> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let rows =
+            sqlx::query("SELECT * FROM merchants WHERE tenant_id = $1 ORDER BY created_at, id")
+                .bind(tenant.0)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        rows.iter().map(rows::merchant).collect()
+    }
+
+    pub(crate) async fn do_user_by_email(
+        &self,
+        tenant: TenantId,
+        email: &str,
+    ) -> StoreResult<Option<TenantUser>> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let row = sqlx::query("SELECT * FROM tenant_users WHERE tenant_id = $1 AND email = $2")
+            .bind(tenant.0)
+            .bind(email)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    pub(crate) async fn do_user_by_id(
+        &self,
+        tenant: TenantId,
+        user_id: Uuid,
+    ) -> StoreResult<Option<TenantUser>> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let row = sqlx::query("SELECT * FROM tenant_users WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.0)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    pub(crate) async fn do_record_login(
+        &self,
+        tenant: TenantId,
+        user_id: Uuid,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let now = now();
+        let mut tx = self.tenant_tx(tenant).await?;
+        let done = sqlx::query(
+            "UPDATE tenant_users SET last_login = $3, failed_logins = 0, locked_until = NULL
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.0)
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let audit = Audit {
+            action: "auth.login",
+            resource: "tenant_user",
+            resource_id: Some(user_id.to_string()),
+            details: None,
+        };
+        journal::audit(&mut tx, tenant, actor, audit, now).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    pub(crate) async fn do_audit(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        audit: Audit<'_>,
+    ) -> StoreResult<()> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        journal::audit(&mut tx, tenant, actor, audit, now()).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    pub(crate) async fn do_audit_logs(
+        &self,
+        tenant: TenantId,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditLog>> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let rows = sqlx::query(
+            "SELECT * FROM audit_logs WHERE tenant_id = $1
+             ORDER BY created_at DESC, id DESC LIMIT $2",
+        )
+        .bind(tenant.0)
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        rows.iter().map(rows::audit_log).collect()
+    }
+}

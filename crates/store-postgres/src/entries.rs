@@ -1,0 +1,327 @@
+//! Queue entries: reading them with their live place and wait estimate, and joining a queue.
+//! A join runs in one tenant transaction with its audit row and analytics event, under the
+//! queue row's lock (`FOR NO KEY UPDATE`), so replays, capacity, ticket numbers and places are
+//! decided one join at a time. The moves that follow a join live in [`crate::moves`].
+//!
+//! `queue_entries.position` is the line order (ascending, gaps allowed); the dense place the API
+//! shows (1..n among waiting entries) is computed when reading, so no move rewrites the line.
+
+use crate::journal::{self, Audit};
+use crate::queues::{pace_in, queue_in};
+use crate::rows::{self, ms};
+use crate::{PgStore, db_err};
+use qms_domain::TenantId;
+use qms_domain::entry::{self as rules, EntryStatus};
+use qms_domain::queue::{self as hours, Opening};
+use qms_domain::wait;
+use qms_store::{Actor, Joined, NewEntry, QueueEntry, StoreError, StoreResult};
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Selects entries with their live place: 1 + the waiting entries ahead, or 0 when not waiting.
+macro_rules! entry_with_place {
+    ($filter:literal) => {
+        concat!(
+            "SELECT e.*, CASE WHEN e.status = 'waiting' THEN 1 + (
+                SELECT COUNT(*) FROM queue_entries w
+                WHERE w.tenant_id = e.tenant_id AND w.queue_id = e.queue_id
+                  AND w.status = 'waiting'
+                  AND (w.position < e.position OR (w.position = e.position AND w.id < e.id))
+            ) ELSE 0 END AS live_position
+            FROM queue_entries e ",
+            $filter
+        )
+    };
+}
+/// How an entry is looked up.
+enum EntryKey<'a> {
+    Id(Uuid),
+    Session(&'a str),
+}
+
+/// Reads one entry of the tenant with its live place and estimate.
+async fn entry_in(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    key: EntryKey<'_>,
+) -> StoreResult<Option<QueueEntry>> {
+    let query = match key {
+        EntryKey::Id(entry_id) => {
+            sqlx::query(entry_with_place!("WHERE e.tenant_id = $1 AND e.id = $2"))
+                .bind(tenant.0)
+                .bind(entry_id)
+        }
+        EntryKey::Session(session_id) => sqlx::query(entry_with_place!(
+            "WHERE e.tenant_id = $1 AND e.session_id = $2"
+        ))
+        .bind(tenant.0)
+        .bind(session_id.to_string()),
+    };
+    let row = query.fetch_optional(&mut *conn).await.map_err(db_err)?;
+    let Some(row) = row else { return Ok(None) };
+    let mut entry = rows::entry(&row)?;
+    if entry.status == EntryStatus::Waiting {
+        let queue = queue_in(conn, tenant, entry.queue_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let turn = pace_in(conn, tenant, &queue).await?;
+        entry.estimated_wait_time = wait::estimate_minutes(entry.position, turn);
+    }
+    Ok(Some(entry))
+}
+
+pub(crate) async fn entry_by_id_in(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    entry_id: Uuid,
+) -> StoreResult<QueueEntry> {
+    entry_in(conn, tenant, EntryKey::Id(entry_id))
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+impl PgStore {
+    pub(crate) async fn do_entry_by_session(
+        &self,
+        tenant: TenantId,
+        session_id: &str,
+    ) -> StoreResult<Option<QueueEntry>> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let entry = entry_in(&mut tx, tenant, EntryKey::Session(session_id)).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(entry)
+    }
+
+    pub(crate) async fn do_queue_entries(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        statuses: &[EntryStatus],
+    ) -> StoreResult<Vec<QueueEntry>> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let queue = queue_in(&mut tx, tenant, queue_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut out = Vec::new();
+        if statuses.contains(&EntryStatus::Waiting) {
+            let turn = pace_in(&mut tx, tenant, &queue).await?;
+            let rows = sqlx::query(
+                "SELECT e.*, ROW_NUMBER() OVER (ORDER BY e.position, e.id) AS live_position
+                 FROM queue_entries e
+                 WHERE e.tenant_id = $1 AND e.queue_id = $2 AND e.status = 'waiting'
+                 ORDER BY e.position, e.id",
+            )
+            .bind(tenant.0)
+            .bind(queue_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            for r in &rows {
+                let mut e = rows::entry(r)?;
+                e.estimated_wait_time = wait::estimate_minutes(e.position, turn);
+                out.push(e);
+            }
+        }
+        for status in statuses.iter().filter(|s| **s != EntryStatus::Waiting) {
+            let rows = sqlx::query(
+                "SELECT e.*, 0::bigint AS live_position FROM queue_entries e
+                 WHERE e.tenant_id = $1 AND e.queue_id = $2 AND e.status = $3
+                 ORDER BY COALESCE(e.completed_at, e.served_at, e.called_at, e.joined_at) DESC,
+                          e.id DESC
+                 LIMIT 500",
+            )
+            .bind(tenant.0)
+            .bind(queue_id)
+            .bind(status.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            for r in &rows {
+                out.push(rows::entry(r)?);
+            }
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    pub(crate) async fn do_join_queue(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        new: NewEntry,
+        actor: &Actor,
+        now: OffsetDateTime,
+    ) -> StoreResult<Joined> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        // The queue lock orders joins: replays, capacity, ticket and place are decided one
+        // join at a time.
+        let row = sqlx::query(
+            "SELECT q.*, m.timezone AS merchant_timezone FROM queues q
+             JOIN merchants m ON m.id = q.merchant_id AND m.tenant_id = q.tenant_id
+             WHERE q.tenant_id = $1 AND q.id = $2
+             FOR NO KEY UPDATE OF q",
+        )
+        .bind(tenant.0)
+        .bind(queue_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound)?;
+        let queue = rows::queue(&row)?;
+        let timezone: String = rows::get(&row, "merchant_timezone")?;
+
+        if let Some(key) = &new.idempotency_key {
+            let first: Option<Uuid> = sqlx::query_scalar(
+                "SELECT id FROM queue_entries
+                 WHERE tenant_id = $1 AND queue_id = $2 AND idempotency_key = $3",
+            )
+            .bind(tenant.0)
+            .bind(queue_id)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if let Some(first) = first {
+                let entry = entry_by_id_in(&mut tx, tenant, first).await?;
+                tx.commit().await.map_err(db_err)?;
+                return Ok(Joined::Replayed(entry));
+            }
+        }
+        let existing: Option<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM queue_entries
+             WHERE tenant_id = $1 AND queue_id = $2 AND customer_phone = $3 AND status = 'waiting'",
+        )
+        .bind(tenant.0)
+        .bind(queue_id)
+        .bind(&new.customer_phone)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if let Some(existing) = existing {
+            let entry = entry_by_id_in(&mut tx, tenant, existing).await?;
+            tx.commit().await.map_err(db_err)?;
+            return Ok(Joined::Existing(entry));
+        }
+
+        let s = &queue.settings;
+        if !s.is_active || !s.accepting_customers {
+            return Err(StoreError::QueueClosed { opens_at: None });
+        }
+        if let Opening::ClosedUntil(at) = hours::opening_at(
+            &s.business_hours_start,
+            &s.business_hours_end,
+            &timezone,
+            now,
+        ) {
+            return Err(StoreError::QueueClosed { opens_at: Some(at) });
+        }
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM queue_entries
+             WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'",
+        )
+        .bind(tenant.0)
+        .bind(queue_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if waiting >= i64::from(s.max_capacity) {
+            return Err(StoreError::QueueFull);
+        }
+        if let Some(st) = new.service_type_id {
+            let found: Option<Uuid> = sqlx::query_scalar(
+                "SELECT id FROM service_types
+                 WHERE tenant_id = $1 AND merchant_id = $2 AND id = $3 AND is_active",
+            )
+            .bind(tenant.0)
+            .bind(queue.merchant_id)
+            .bind(st)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if found.is_none() {
+                return Err(StoreError::UnknownReference("serviceTypeId"));
+            }
+        }
+
+        let day = hours::local_date(&timezone, now);
+        let seq: i32 = sqlx::query_scalar(
+            "INSERT INTO queue_ticket_counters (tenant_id, queue_id, day, last_number)
+             VALUES ($1, $2, $3, 1)
+             ON CONFLICT (queue_id, day)
+             DO UPDATE SET last_number = queue_ticket_counters.last_number + 1
+             RETURNING last_number",
+        )
+        .bind(tenant.0)
+        .bind(queue_id)
+        .bind(&day)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let ticket = rules::ticket_number(rules::ticket_prefix(&s.name), i64::from(seq));
+        let position: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(position), 0) + 1 FROM queue_entries
+             WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'",
+        )
+        .bind(tenant.0)
+        .bind(queue_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let entry_id = Uuid::now_v7();
+        let estimate = wait::estimate_minutes(waiting + 1, f64::from(s.average_service_time));
+        sqlx::query(
+            "INSERT INTO queue_entries (id, tenant_id, queue_id, customer_id, customer_name,
+                 customer_phone, platform, position, estimated_wait_time, status, service_type_id,
+                 party_size, notes, special_requests, verification_code, session_id, ticket_day,
+                 ticket_seq, ticket_number, idempotency_key, joined_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting', $10, $11, $12, $13, $14, $15,
+                 $16, $17, $18, $19, $20)",
+        )
+        .bind(entry_id)
+        .bind(tenant.0)
+        .bind(queue_id)
+        .bind(&new.customer_phone)
+        .bind(&new.customer_name)
+        .bind(&new.customer_phone)
+        .bind(new.platform.as_str())
+        .bind(position)
+        .bind(estimate)
+        .bind(new.service_type_id)
+        .bind(new.party_size)
+        .bind(&new.notes)
+        .bind(&new.special_requests)
+        .bind(&new.verification_code)
+        .bind(&new.session_id)
+        .bind(&day)
+        .bind(seq)
+        .bind(&ticket)
+        .bind(&new.idempotency_key)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let data =
+            serde_json::json!({"partySize": new.party_size, "platform": new.platform.as_str()});
+        journal::event(
+            &mut tx,
+            tenant,
+            queue_id,
+            Some(entry_id),
+            "customer-joined",
+            data,
+            now,
+        )
+        .await?;
+        let audit = Audit {
+            action: "queue.join",
+            resource: "queue_entry",
+            resource_id: Some(entry_id.to_string()),
+            details: Some(serde_json::json!({"queueId": queue_id, "ticketNumber": ticket})),
+        };
+        journal::audit(&mut tx, tenant, actor, audit, now).await?;
+        let entry = entry_by_id_in(&mut tx, tenant, entry_id).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Joined::Created(entry))
+    }
+}

@@ -1,0 +1,74 @@
+//! The two rows every state change leaves behind, written inside the change's transaction:
+//! the audit row (who did what) and, for queue moves, the analytics event.
+
+use crate::db_err;
+use crate::rows::ms;
+use qms_domain::TenantId;
+use qms_store::{Actor, StoreResult};
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// One audit row.
+pub(crate) struct Audit<'a> {
+    pub action: &'a str,
+    pub resource: &'a str,
+    pub resource_id: Option<String>,
+    pub details: Option<serde_json::Value>,
+}
+
+pub(crate) async fn audit(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    actor: &Actor,
+    audit: Audit<'_>,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_logs (id, tenant_id, user_id, user_type, action, resource, resource_id,
+             details, ip_address, user_agent, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(tenant.0)
+    .bind(actor.user_id)
+    .bind(actor.user_type.as_str())
+    .bind(audit.action)
+    .bind(audit.resource)
+    .bind(audit.resource_id)
+    .bind(audit.details.map(Json))
+    .bind(actor.ip_address.as_deref())
+    .bind(actor.user_agent.as_deref())
+    .bind(ms(now))
+    .execute(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn event(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    queue_id: Uuid,
+    entry_id: Option<Uuid>,
+    event_type: &str,
+    data: serde_json::Value,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO queue_analytics_events (id, tenant_id, queue_id, queue_entry_id, event_type, data, timestamp)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(tenant.0)
+    .bind(queue_id)
+    .bind(entry_id)
+    .bind(event_type)
+    .bind(Json(data))
+    .bind(ms(now))
+    .execute(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! The [`Store`](qms_store::Store) on PostgreSQL, for scale-out deployments where several `qms`
+//! instances share one database.
+//!
+//! Tenancy has two walls. Every query filters by `tenant_id`; and every table with a
+//! `tenant_id` column has row-level security forced on (migration `0002`). The application
+//! pool runs `SET ROLE qms_app` on each new connection, a role that neither owns the tables nor
+//! is a superuser, so the policies always apply; each tenant transaction starts with
+//! `set_config('app.tenant_id', …, true)` ([`PgStore::tenant_tx`]), which ends with the
+//! transaction, so a pooled connection never carries one tenant into the next request.
+//!
+//! Migrations run as the connecting user on a separate connection, before the application
+//! pool exists (they create the `qms_app` role the pool switches to).
+//!
+//! Concurrency: queue moves lock what they change (`FOR UPDATE` on the queue row for joins and
+//! reorders, `FOR UPDATE SKIP LOCKED` on entries for call-next), so concurrent callers never
+//! get the same customer and ticket numbers never repeat.
+
+mod accounts;
+mod entries;
+mod journal;
+mod moves;
+mod queues;
+mod rows;
+mod service_types;
+mod store_impl;
+mod tenants;
+
+use qms_domain::TenantId;
+use qms_store::{StoreError, StoreResult};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{AssertSqlSafe, Executor, PgPool, Postgres, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The embedded PostgreSQL migrations (`crates/store-postgres/migrations`).
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// The role application queries run as (created by migration `0002`).
+pub const APP_ROLE: &str = "qms_app";
+
+/// Connections in the application pool unless the caller asks otherwise.
+pub const DEFAULT_POOL_SIZE: u32 = 10;
+
+/// PostgreSQL-backed store.
+#[derive(Clone)]
+pub struct PgStore {
+    /// Connections that have switched to [`APP_ROLE`].
+    pool: PgPool,
+    /// How to reach the database as the connecting user (for migrations).
+    options: PgConnectOptions,
+}
+
+impl PgStore {
+    /// Connects to `url`, applies pending migrations and opens a pool of
+    /// [`DEFAULT_POOL_SIZE`] connections running as [`APP_ROLE`].
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        Self::connect_with(url, None).await
+    }
+
+    /// Like [`PgStore::connect`], with the pool size given (`None` = [`DEFAULT_POOL_SIZE`]).
+    pub async fn connect_with(url: &str, max_connections: Option<u32>) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url).map_err(StoreError::backend)?;
+        Self::connect_with_options(options, max_connections).await
+    }
+
+    /// Like [`PgStore::connect_with`], from parsed connection options.
+    pub async fn connect_with_options(
+        options: PgConnectOptions,
+        max_connections: Option<u32>,
+    ) -> StoreResult<Self> {
+        migrate_with(&options).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.unwrap_or(DEFAULT_POOL_SIZE).max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute("SET ROLE qms_app").await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options.clone())
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(PgStore { pool, options })
+    }
+
+    /// Applies pending migrations as the connecting user (not as [`APP_ROLE`]).
+    /// [`PgStore::connect`] already did; this is for `qms migrate` and tools.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        migrate_with(&self.options).await
+    }
+
+    /// The application pool (every connection runs as [`APP_ROLE`]), for tests and tools.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Begins a transaction that sees only `tenant`'s rows: `app.tenant_id` is set for this
+    /// transaction alone, in the same round trip as `BEGIN`.
+    pub async fn tenant_tx(&self, tenant: TenantId) -> StoreResult<Transaction<'static, Postgres>> {
+        // The id is a `Uuid`: its text form is hex digits and hyphens only.
+        let begin = format!(
+            "BEGIN; SELECT set_config('app.tenant_id', '{}', true)",
+            tenant.0.hyphenated()
+        );
+        self.pool
+            .begin_with(AssertSqlSafe(begin))
+            .await
+            .map_err(db_err)
+    }
+
+    /// Begins a transaction with no tenant set: it sees only tables without row-level
+    /// security (tenants, BackOffice users, sessions, system settings).
+    pub(crate) async fn plain_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        self.pool.begin().await.map_err(db_err)
+    }
+}
+
+/// Runs the migrations as the connecting user, through a short-lived pool of one plain
+/// connection (no `SET ROLE`), closed before returning.
+async fn migrate_with(options: &PgConnectOptions) -> StoreResult<()> {
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(options.clone())
+        .await
+        .map_err(StoreError::backend)?;
+    let result = MIGRATOR.run(&pool).await.map_err(StoreError::backend);
+    pool.close().await;
+    result
+}
+
+/// Maps a sqlx error to a store error; a unique violation names the value that clashed
+/// (by constraint name), so it is never reported as a backend failure.
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(d) = &e
+        && d.code().as_deref() == Some("23505")
+    {
+        match d.constraint() {
+            Some("tenants_slug_key") => return StoreError::Taken("slug"),
+            Some("tenants_domain_key") => return StoreError::Taken("domain"),
+            Some(
+                "backoffice_users_email_key"
+                | "tenant_users_tenant_id_email_key"
+                | "merchants_tenant_id_email_key",
+            ) => return StoreError::Taken("email"),
+            Some("queue_entries_one_waiting_phone") => return StoreError::AlreadyWaiting,
+            _ => {}
+        }
+    }
+    StoreError::backend(e)
+}

@@ -1,0 +1,365 @@
+//! The moves of the queue engine: the entry state machine's transitions, call-next, bulk
+//! calls, reordering and customer cancellation. Each runs in one tenant transaction together
+//! with its audit row and analytics event, so a move is all-or-nothing.
+//!
+//! Locking: every move first locks the queue row (`FOR NO KEY UPDATE`, which still lets other
+//! transactions insert rows that reference the queue), then the entries it changes. One lock
+//! order for all moves (and joins) means no deadlocks; call-next also takes its head
+//! `FOR UPDATE SKIP LOCKED`, so two callers can never be handed the same customer.
+
+use crate::entries::entry_by_id_in;
+use crate::journal::{self, Audit};
+use crate::rows::{self, ms};
+use crate::{PgStore, db_err};
+use qms_domain::TenantId;
+use qms_domain::entry::{EntryStatus, Transition};
+use qms_store::{Actor, AnalyticsEvent, BulkSelection, QueueEntry, StoreError, StoreResult};
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Most customers one bulk call may take.
+const BULK_LIMIT: u32 = 50;
+
+impl PgStore {
+    pub(crate) async fn do_transition(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        entry_id: Uuid,
+        transition: Transition,
+        actor: &Actor,
+    ) -> StoreResult<QueueEntry> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.tenant_tx(tenant).await?;
+        lock_queue(&mut tx, tenant, queue_id).await?;
+        apply(&mut tx, tenant, queue_id, entry_id, transition, actor, now).await?;
+        let entry = entry_by_id_in(&mut tx, tenant, entry_id).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(entry)
+    }
+
+    pub(crate) async fn do_call_next(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        actor: &Actor,
+    ) -> StoreResult<QueueEntry> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.tenant_tx(tenant).await?;
+        lock_queue(&mut tx, tenant, queue_id).await?;
+        let head = waiting_ids(&mut tx, tenant, queue_id, 1).await?;
+        let Some(entry_id) = head.first().copied() else {
+            return Err(StoreError::QueueEmpty);
+        };
+        apply(
+            &mut tx,
+            tenant,
+            queue_id,
+            entry_id,
+            Transition::Call,
+            actor,
+            now,
+        )
+        .await?;
+        let entry = entry_by_id_in(&mut tx, tenant, entry_id).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(entry)
+    }
+
+    pub(crate) async fn do_call_bulk(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        selection: BulkSelection,
+        actor: &Actor,
+    ) -> StoreResult<Vec<QueueEntry>> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.tenant_tx(tenant).await?;
+        lock_queue(&mut tx, tenant, queue_id).await?;
+        let ids = match selection {
+            BulkSelection::Next(n) => {
+                waiting_ids(&mut tx, tenant, queue_id, n.clamp(1, BULK_LIMIT)).await?
+            }
+            BulkSelection::Entries(ids) => ids,
+        };
+        if ids.is_empty() {
+            return Err(StoreError::QueueEmpty);
+        }
+        for entry_id in &ids {
+            apply(
+                &mut tx,
+                tenant,
+                queue_id,
+                *entry_id,
+                Transition::Call,
+                actor,
+                now,
+            )
+            .await?;
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for entry_id in ids {
+            out.push(entry_by_id_in(&mut tx, tenant, entry_id).await?);
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    pub(crate) async fn do_reorder(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        entry_ids: &[Uuid],
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.tenant_tx(tenant).await?;
+        lock_queue(&mut tx, tenant, queue_id).await?;
+        let mut slots = Vec::with_capacity(entry_ids.len());
+        for entry_id in entry_ids {
+            let row = sqlx::query(
+                "SELECT status, position FROM queue_entries
+                 WHERE tenant_id = $1 AND queue_id = $2 AND id = $3 FOR UPDATE",
+            )
+            .bind(tenant.0)
+            .bind(queue_id)
+            .bind(*entry_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound)?;
+            let status: String = rows::get(&row, "status")?;
+            if status != EntryStatus::Waiting.as_str() {
+                return Err(StoreError::StaleOrder);
+            }
+            slots.push(rows::get::<i64>(&row, "position")?);
+        }
+        // Give the listed entries the places they hold, in the new order. Equal slots (ties
+        // from concurrent joins) are spread by one so the order given is the order kept.
+        slots.sort_unstable();
+        for i in 1..slots.len() {
+            if slots[i] <= slots[i - 1] {
+                slots[i] = slots[i - 1] + 1;
+            }
+        }
+        for (entry_id, slot) in entry_ids.iter().zip(&slots) {
+            sqlx::query("UPDATE queue_entries SET position = $3 WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant.0)
+                .bind(*entry_id)
+                .bind(*slot)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        let ids: Vec<String> = entry_ids.iter().map(|u| u.to_string()).collect();
+        let data = serde_json::json!({"entryIds": ids});
+        journal::event(&mut tx, tenant, queue_id, None, "reordered", data, now).await?;
+        let audit = Audit {
+            action: "queue.reorder",
+            resource: "queue",
+            resource_id: Some(queue_id.to_string()),
+            details: Some(serde_json::json!({"entryIds": ids})),
+        };
+        journal::audit(&mut tx, tenant, actor, audit, now).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    pub(crate) async fn do_cancel_by_customer(
+        &self,
+        tenant: TenantId,
+        session_id: &str,
+        actor: &Actor,
+    ) -> StoreResult<QueueEntry> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.tenant_tx(tenant).await?;
+        let row = sqlx::query(
+            "SELECT e.id, e.queue_id FROM queue_entries e
+             WHERE e.tenant_id = $1 AND e.session_id = $2",
+        )
+        .bind(tenant.0)
+        .bind(session_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound)?;
+        let entry_id: Uuid = rows::get(&row, "id")?;
+        let queue_id: Uuid = rows::get(&row, "queue_id")?;
+        let allowed = lock_queue(&mut tx, tenant, queue_id).await?;
+        if !allowed {
+            return Err(StoreError::CancellationNotAllowed);
+        }
+        apply(
+            &mut tx,
+            tenant,
+            queue_id,
+            entry_id,
+            Transition::Cancel,
+            actor,
+            now,
+        )
+        .await?;
+        let entry = entry_by_id_in(&mut tx, tenant, entry_id).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(entry)
+    }
+
+    pub(crate) async fn do_analytics_events(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+    ) -> StoreResult<Vec<AnalyticsEvent>> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let rows = sqlx::query(
+            "SELECT * FROM queue_analytics_events WHERE tenant_id = $1 AND queue_id = $2
+             ORDER BY timestamp, id",
+        )
+        .bind(tenant.0)
+        .bind(queue_id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AnalyticsEvent {
+                    id: rows::get(r, "id")?,
+                    queue_id: rows::get(r, "queue_id")?,
+                    queue_entry_id: rows::get(r, "queue_entry_id")?,
+                    event_type: rows::get(r, "event_type")?,
+                    timestamp: rows::get(r, "timestamp")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Locks the tenant's queue row for the rest of the transaction (`NotFound` if there is none)
+/// and answers its `allow_cancellation` setting.
+async fn lock_queue(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    queue_id: Uuid,
+) -> StoreResult<bool> {
+    let found: Option<bool> = sqlx::query_scalar(
+        "SELECT allow_cancellation FROM queues WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE",
+    )
+    .bind(tenant.0)
+    .bind(queue_id)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_err)?;
+    found.ok_or(StoreError::NotFound)
+}
+
+/// The first `n` waiting entries in line order, locked; entries another transaction holds
+/// are skipped rather than waited for.
+async fn waiting_ids(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    queue_id: Uuid,
+    n: u32,
+) -> StoreResult<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT id FROM queue_entries
+         WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'
+         ORDER BY position, id LIMIT $3
+         FOR UPDATE SKIP LOCKED",
+    )
+    .bind(tenant.0)
+    .bind(queue_id)
+    .bind(i64::from(n))
+    .fetch_all(conn)
+    .await
+    .map_err(db_err)
+}
+
+/// One move of the state machine inside the caller's transaction (which holds the queue lock):
+/// checks the move, updates the entry, and writes the analytics event and the audit row.
+async fn apply(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    queue_id: Uuid,
+    entry_id: Uuid,
+    transition: Transition,
+    actor: &Actor,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let row = sqlx::query(
+        "SELECT status, joined_at, ticket_seq FROM queue_entries
+         WHERE tenant_id = $1 AND queue_id = $2 AND id = $3 FOR UPDATE",
+    )
+    .bind(tenant.0)
+    .bind(queue_id)
+    .bind(entry_id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?
+    .ok_or(StoreError::NotFound)?;
+    let status: String = rows::get(&row, "status")?;
+    let from: EntryStatus = status
+        .parse()
+        .map_err(|_| StoreError::Backend(format!("bad status {status:?}")))?;
+    let to = from.apply(transition)?;
+    let joined_at: OffsetDateTime = rows::get(&row, "joined_at")?;
+    let sql = match transition {
+        Transition::Call => {
+            "UPDATE queue_entries SET status = $3, called_at = $4 WHERE tenant_id = $1 AND id = $2"
+        }
+        Transition::Seat => {
+            "UPDATE queue_entries SET status = $3, served_at = $4 WHERE tenant_id = $1 AND id = $2"
+        }
+        Transition::Complete | Transition::Cancel | Transition::NoShow => {
+            "UPDATE queue_entries SET status = $3, completed_at = $4
+             WHERE tenant_id = $1 AND id = $2"
+        }
+        Transition::Requeue => {
+            "UPDATE queue_entries e SET status = $3, requeued_at = $4, completed_at = NULL,
+                 position = (SELECT COALESCE(MAX(w.position), 0) + 1 FROM queue_entries w
+                             WHERE w.tenant_id = e.tenant_id AND w.queue_id = e.queue_id
+                               AND w.status = 'waiting')
+             WHERE e.tenant_id = $1 AND e.id = $2"
+        }
+    };
+    sqlx::query(sql)
+        .bind(tenant.0)
+        .bind(entry_id)
+        .bind(to.as_str())
+        .bind(ms(now))
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    if transition == Transition::Call {
+        let seq: i32 = rows::get(&row, "ticket_seq")?;
+        sqlx::query("UPDATE queues SET current_serving = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.0)
+            .bind(queue_id)
+            .bind(seq)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    let waited_seconds = (now - joined_at).whole_seconds();
+    let data = serde_json::json!({
+        "from": from.as_str(), "to": to.as_str(), "waitedSeconds": waited_seconds
+    });
+    journal::event(
+        conn,
+        tenant,
+        queue_id,
+        Some(entry_id),
+        transition.event_name(),
+        data,
+        now,
+    )
+    .await?;
+    let audit = Audit {
+        action: transition.audit_action(),
+        resource: "queue_entry",
+        resource_id: Some(entry_id.to_string()),
+        details: Some(serde_json::json!({
+            "queueId": queue_id, "from": from.as_str(), "to": to.as_str()
+        })),
+    };
+    journal::audit(conn, tenant, actor, audit, now).await
+}

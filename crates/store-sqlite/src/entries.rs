@@ -1,0 +1,645 @@
+//! The queue engine on SQLite: joining, the moves of the entry state machine, call-next, bulk
+//! calls and reordering. Every write runs in one `BEGIN IMMEDIATE` transaction together with
+//! its audit row and analytics event, so a move is all-or-nothing and serialised with every
+//! other write.
+//!
+//! `queue_entries.position` is the line order (ascending, gaps allowed); the dense place the API
+//! shows (1..n among waiting entries) is computed when reading, so no move rewrites the line.
+
+use crate::journal::{self, Audit};
+use crate::rows::{self, id, ms, tid};
+use crate::{SqliteStore, db_err};
+use qms_domain::TenantId;
+use qms_domain::entry::{self as rules, EntryStatus, Transition};
+use qms_domain::queue::{self as hours, Opening};
+use qms_domain::wait;
+use qms_store::{
+    Actor, AnalyticsEvent, BulkSelection, Joined, NewEntry, QueueEntry, StoreError, StoreResult,
+};
+use sqlx::{Row, SqliteConnection};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Selects entries with their live place: 1 + the waiting entries ahead, or 0 when not waiting.
+macro_rules! entry_with_place {
+    ($filter:literal) => {
+        concat!(
+            "SELECT e.*, CASE WHEN e.status = 'waiting' THEN 1 + (
+                SELECT COUNT(*) FROM queue_entries w
+                WHERE w.queue_id = e.queue_id AND w.status = 'waiting'
+                  AND (w.position < e.position OR (w.position = e.position AND w.id < e.id))
+            ) ELSE 0 END AS live_position
+            FROM queue_entries e ",
+            $filter
+        )
+    };
+}
+
+/// Most customers one bulk call may take.
+const BULK_LIMIT: u32 = 50;
+
+impl SqliteStore {
+    /// Reads one entry of the tenant by a column value, with live place and estimate.
+    async fn entry_where(
+        &self,
+        tenant: TenantId,
+        column: &'static str,
+        value: String,
+    ) -> StoreResult<Option<QueueEntry>> {
+        let sql = match column {
+            "session_id" => entry_with_place!("WHERE e.tenant_id = $1 AND e.session_id = $2"),
+            _ => entry_with_place!("WHERE e.tenant_id = $1 AND e.id = $2"),
+        };
+        let row = sqlx::query(sql)
+            .bind(tid(tenant))
+            .bind(value)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let mut entry = rows::entry(&row)?;
+        if entry.status == EntryStatus::Waiting {
+            let queue = self
+                .do_queue(tenant, entry.queue_id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let turn = self.pace(tenant, &queue).await?;
+            entry.estimated_wait_time = wait::estimate_minutes(entry.position, turn);
+        }
+        Ok(Some(entry))
+    }
+
+    pub(crate) async fn do_entry_by_session(
+        &self,
+        tenant: TenantId,
+        session_id: &str,
+    ) -> StoreResult<Option<QueueEntry>> {
+        self.entry_where(tenant, "session_id", session_id.to_string())
+            .await
+    }
+
+    async fn entry_by_id(&self, tenant: TenantId, entry_id: Uuid) -> StoreResult<QueueEntry> {
+        self.entry_where(tenant, "id", id(entry_id))
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub(crate) async fn do_queue_entries(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        statuses: &[EntryStatus],
+    ) -> StoreResult<Vec<QueueEntry>> {
+        let queue = self
+            .do_queue(tenant, queue_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut out = Vec::new();
+        if statuses.contains(&EntryStatus::Waiting) {
+            let turn = self.pace(tenant, &queue).await?;
+            let rows = sqlx::query(
+                "SELECT e.*, ROW_NUMBER() OVER (ORDER BY e.position, e.id) AS live_position
+                 FROM queue_entries e
+                 WHERE e.tenant_id = $1 AND e.queue_id = $2 AND e.status = 'waiting'
+                 ORDER BY e.position, e.id",
+            )
+            .bind(tid(tenant))
+            .bind(id(queue_id))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
+            for r in &rows {
+                let mut e = rows::entry(r)?;
+                e.estimated_wait_time = wait::estimate_minutes(e.position, turn);
+                out.push(e);
+            }
+        }
+        for status in statuses.iter().filter(|s| **s != EntryStatus::Waiting) {
+            let rows = sqlx::query(
+                "SELECT e.*, 0 AS live_position FROM queue_entries e
+                 WHERE e.tenant_id = $1 AND e.queue_id = $2 AND e.status = $3
+                 ORDER BY COALESCE(e.completed_at, e.served_at, e.called_at, e.joined_at) DESC, e.id DESC
+                 LIMIT 500",
+            )
+            .bind(tid(tenant))
+            .bind(id(queue_id))
+            .bind(status.as_str())
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
+            for r in &rows {
+                out.push(rows::entry(r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn do_join_queue(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        new: NewEntry,
+        actor: &Actor,
+        now: OffsetDateTime,
+    ) -> StoreResult<Joined> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "SELECT q.*, m.timezone AS merchant_timezone FROM queues q
+             JOIN merchants m ON m.id = q.merchant_id
+             WHERE q.tenant_id = $1 AND q.id = $2",
+        )
+        .bind(tid(tenant))
+        .bind(id(queue_id))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound)?;
+        let queue = rows::queue(&row)?;
+        let timezone: String = row.try_get("merchant_timezone").map_err(db_err)?;
+
+        if let Some(key) = &new.idempotency_key {
+            let first: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM queue_entries WHERE tenant_id = $1 AND queue_id = $2 AND idempotency_key = $3",
+            )
+            .bind(tid(tenant))
+            .bind(id(queue_id))
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if let Some(first) = first {
+                drop(tx);
+                let entry = self.entry_by_id(tenant, parse_id(&first)?).await?;
+                return Ok(Joined::Replayed(entry));
+            }
+        }
+        let existing: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM queue_entries
+             WHERE tenant_id = $1 AND queue_id = $2 AND customer_phone = $3 AND status = 'waiting'",
+        )
+        .bind(tid(tenant))
+        .bind(id(queue_id))
+        .bind(&new.customer_phone)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if let Some(existing) = existing {
+            drop(tx);
+            let entry = self.entry_by_id(tenant, parse_id(&existing)?).await?;
+            return Ok(Joined::Existing(entry));
+        }
+
+        if !queue.settings.is_active || !queue.settings.accepting_customers {
+            return Err(StoreError::QueueClosed { opens_at: None });
+        }
+        let s = &queue.settings;
+        if let Opening::ClosedUntil(at) = hours::opening_at(
+            &s.business_hours_start,
+            &s.business_hours_end,
+            &timezone,
+            now,
+        ) {
+            return Err(StoreError::QueueClosed { opens_at: Some(at) });
+        }
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM queue_entries WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'",
+        )
+        .bind(tid(tenant))
+        .bind(id(queue_id))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if waiting >= i64::from(s.max_capacity) {
+            return Err(StoreError::QueueFull);
+        }
+        if let Some(st) = new.service_type_id {
+            let found: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM service_types
+                 WHERE tenant_id = $1 AND merchant_id = $2 AND id = $3 AND is_active = 1",
+            )
+            .bind(tid(tenant))
+            .bind(id(queue.merchant_id))
+            .bind(id(st))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if found.is_none() {
+                return Err(StoreError::UnknownReference("serviceTypeId"));
+            }
+        }
+
+        let day = hours::local_date(&timezone, now);
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO queue_ticket_counters (tenant_id, queue_id, day, last_number) VALUES ($1, $2, $3, 1)
+             ON CONFLICT (queue_id, day) DO UPDATE SET last_number = last_number + 1
+             RETURNING last_number",
+        )
+        .bind(tid(tenant))
+        .bind(id(queue_id))
+        .bind(&day)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let ticket = rules::ticket_number(rules::ticket_prefix(&s.name), seq);
+        let position: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(position), 0) + 1 FROM queue_entries
+             WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'",
+        )
+        .bind(tid(tenant))
+        .bind(id(queue_id))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let entry_id = Uuid::now_v7();
+        let estimate = wait::estimate_minutes(waiting + 1, f64::from(s.average_service_time));
+        sqlx::query(
+            "INSERT INTO queue_entries (id, tenant_id, queue_id, customer_id, customer_name,
+                 customer_phone, platform, position, estimated_wait_time, status, service_type_id,
+                 party_size, notes, special_requests, verification_code, session_id, ticket_day,
+                 ticket_seq, ticket_number, idempotency_key, joined_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting', $10, $11, $12, $13, $14, $15,
+                 $16, $17, $18, $19, $20)",
+        )
+        .bind(id(entry_id))
+        .bind(tid(tenant))
+        .bind(id(queue_id))
+        .bind(&new.customer_phone)
+        .bind(&new.customer_name)
+        .bind(&new.customer_phone)
+        .bind(new.platform.as_str())
+        .bind(position)
+        .bind(estimate)
+        .bind(new.service_type_id.map(id))
+        .bind(new.party_size)
+        .bind(&new.notes)
+        .bind(&new.special_requests)
+        .bind(&new.verification_code)
+        .bind(&new.session_id)
+        .bind(&day)
+        .bind(seq)
+        .bind(&ticket)
+        .bind(&new.idempotency_key)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let data =
+            serde_json::json!({"partySize": new.party_size, "platform": new.platform.as_str()});
+        journal::event(
+            &mut tx,
+            tenant,
+            queue_id,
+            Some(entry_id),
+            "customer-joined",
+            data,
+            now,
+        )
+        .await?;
+        let audit = Audit {
+            action: "queue.join",
+            resource: "queue_entry",
+            resource_id: Some(entry_id.to_string()),
+            details: Some(serde_json::json!({"queueId": queue_id, "ticketNumber": ticket})),
+        };
+        journal::audit(&mut tx, tenant, actor, audit, now).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Joined::Created(self.entry_by_id(tenant, entry_id).await?))
+    }
+
+    pub(crate) async fn do_transition(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        entry_id: Uuid,
+        transition: Transition,
+        actor: &Actor,
+    ) -> StoreResult<QueueEntry> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.write().await?;
+        apply(&mut tx, tenant, queue_id, entry_id, transition, actor, now).await?;
+        tx.commit().await.map_err(db_err)?;
+        self.entry_by_id(tenant, entry_id).await
+    }
+
+    pub(crate) async fn do_call_next(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        actor: &Actor,
+    ) -> StoreResult<QueueEntry> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.write().await?;
+        require_queue(&mut tx, tenant, queue_id).await?;
+        let head = waiting_ids(&mut tx, tenant, queue_id, 1).await?;
+        let Some(entry_id) = head.first().copied() else {
+            return Err(StoreError::QueueEmpty);
+        };
+        apply(
+            &mut tx,
+            tenant,
+            queue_id,
+            entry_id,
+            Transition::Call,
+            actor,
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        self.entry_by_id(tenant, entry_id).await
+    }
+
+    pub(crate) async fn do_call_bulk(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        selection: BulkSelection,
+        actor: &Actor,
+    ) -> StoreResult<Vec<QueueEntry>> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.write().await?;
+        require_queue(&mut tx, tenant, queue_id).await?;
+        let ids = match selection {
+            BulkSelection::Next(n) => {
+                waiting_ids(&mut tx, tenant, queue_id, n.clamp(1, BULK_LIMIT)).await?
+            }
+            BulkSelection::Entries(ids) => ids,
+        };
+        if ids.is_empty() {
+            return Err(StoreError::QueueEmpty);
+        }
+        for entry_id in &ids {
+            apply(
+                &mut tx,
+                tenant,
+                queue_id,
+                *entry_id,
+                Transition::Call,
+                actor,
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for entry_id in ids {
+            out.push(self.entry_by_id(tenant, entry_id).await?);
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn do_reorder(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        entry_ids: &[Uuid],
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.write().await?;
+        require_queue(&mut tx, tenant, queue_id).await?;
+        let mut slots = Vec::with_capacity(entry_ids.len());
+        for entry_id in entry_ids {
+            let row = sqlx::query(
+                "SELECT status, position FROM queue_entries WHERE tenant_id = $1 AND queue_id = $2 AND id = $3",
+            )
+            .bind(tid(tenant))
+            .bind(id(queue_id))
+            .bind(id(*entry_id))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound)?;
+            let status: String = row.try_get("status").map_err(db_err)?;
+            if status != EntryStatus::Waiting.as_str() {
+                return Err(StoreError::StaleOrder);
+            }
+            slots.push(row.try_get::<i64, _>("position").map_err(db_err)?);
+        }
+        // Give the listed entries the places they hold, in the new order. Equal slots (ties
+        // from concurrent joins) are spread by one so the order given is the order kept.
+        slots.sort_unstable();
+        for i in 1..slots.len() {
+            if slots[i] <= slots[i - 1] {
+                slots[i] = slots[i - 1] + 1;
+            }
+        }
+        for (entry_id, slot) in entry_ids.iter().zip(&slots) {
+            sqlx::query("UPDATE queue_entries SET position = $3 WHERE tenant_id = $1 AND id = $2")
+                .bind(tid(tenant))
+                .bind(id(*entry_id))
+                .bind(slot)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        let ids: Vec<String> = entry_ids.iter().map(|u| u.to_string()).collect();
+        journal::event(
+            &mut tx,
+            tenant,
+            queue_id,
+            None,
+            "reordered",
+            serde_json::json!({"entryIds": ids}),
+            now,
+        )
+        .await?;
+        let audit = Audit {
+            action: "queue.reorder",
+            resource: "queue",
+            resource_id: Some(queue_id.to_string()),
+            details: Some(serde_json::json!({"entryIds": ids})),
+        };
+        journal::audit(&mut tx, tenant, actor, audit, now).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    pub(crate) async fn do_cancel_by_customer(
+        &self,
+        tenant: TenantId,
+        session_id: &str,
+        actor: &Actor,
+    ) -> StoreResult<QueueEntry> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "SELECT e.id, e.queue_id, q.allow_cancellation FROM queue_entries e
+             JOIN queues q ON q.id = e.queue_id
+             WHERE e.tenant_id = $1 AND e.session_id = $2",
+        )
+        .bind(tid(tenant))
+        .bind(session_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound)?;
+        let allowed: bool = row.try_get("allow_cancellation").map_err(db_err)?;
+        if !allowed {
+            return Err(StoreError::CancellationNotAllowed);
+        }
+        let entry_id = rows::uuid(&row, "id")?;
+        let queue_id = rows::uuid(&row, "queue_id")?;
+        apply(
+            &mut tx,
+            tenant,
+            queue_id,
+            entry_id,
+            Transition::Cancel,
+            actor,
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        self.entry_by_id(tenant, entry_id).await
+    }
+
+    pub(crate) async fn do_analytics_events(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+    ) -> StoreResult<Vec<AnalyticsEvent>> {
+        let rows = sqlx::query(
+            "SELECT * FROM queue_analytics_events WHERE tenant_id = $1 AND queue_id = $2
+             ORDER BY timestamp, id",
+        )
+        .bind(tid(tenant))
+        .bind(id(queue_id))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AnalyticsEvent {
+                    id: rows::uuid(r, "id")?,
+                    queue_id: rows::uuid(r, "queue_id")?,
+                    queue_entry_id: rows::opt_uuid(r, "queue_entry_id")?,
+                    event_type: r.try_get("event_type").map_err(db_err)?,
+                    timestamp: rows::time(r, "timestamp")?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn parse_id(s: &str) -> StoreResult<Uuid> {
+    Uuid::parse_str(s).map_err(StoreError::backend)
+}
+
+async fn require_queue(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    queue_id: Uuid,
+) -> StoreResult<()> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM queues WHERE tenant_id = $1 AND id = $2")
+            .bind(tid(tenant))
+            .bind(id(queue_id))
+            .fetch_optional(conn)
+            .await
+            .map_err(db_err)?;
+    found.map(|_| ()).ok_or(StoreError::NotFound)
+}
+
+/// The first `n` waiting entries in line order.
+async fn waiting_ids(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    queue_id: Uuid,
+    n: u32,
+) -> StoreResult<Vec<Uuid>> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM queue_entries WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'
+         ORDER BY position, id LIMIT $3",
+    )
+    .bind(tid(tenant))
+    .bind(id(queue_id))
+    .bind(i64::from(n))
+    .fetch_all(conn)
+    .await
+    .map_err(db_err)?;
+    ids.iter().map(|s| parse_id(s)).collect()
+}
+
+/// One move of the state machine inside the caller's transaction: checks the move, updates the
+/// entry, and writes the analytics event and the audit row.
+async fn apply(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    queue_id: Uuid,
+    entry_id: Uuid,
+    transition: Transition,
+    actor: &Actor,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let row = sqlx::query(
+        "SELECT status, joined_at, ticket_seq FROM queue_entries WHERE tenant_id = $1 AND queue_id = $2 AND id = $3",
+    )
+    .bind(tid(tenant))
+    .bind(id(queue_id))
+    .bind(id(entry_id))
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?
+    .ok_or(StoreError::NotFound)?;
+    let status: String = row.try_get("status").map_err(db_err)?;
+    let from: EntryStatus = status
+        .parse()
+        .map_err(|_| StoreError::Backend(format!("bad status {status:?}")))?;
+    let to = from.apply(transition)?;
+    let joined_at = rows::time(&row, "joined_at")?;
+    let sql = match transition {
+        Transition::Call => {
+            "UPDATE queue_entries SET status = $3, called_at = $4 WHERE tenant_id = $1 AND id = $2"
+        }
+        Transition::Seat => {
+            "UPDATE queue_entries SET status = $3, served_at = $4 WHERE tenant_id = $1 AND id = $2"
+        }
+        Transition::Complete | Transition::Cancel | Transition::NoShow => {
+            "UPDATE queue_entries SET status = $3, completed_at = $4 WHERE tenant_id = $1 AND id = $2"
+        }
+        Transition::Requeue => {
+            "UPDATE queue_entries SET status = $3, requeued_at = $4, completed_at = NULL,
+                 position = (SELECT COALESCE(MAX(position), 0) + 1 FROM queue_entries
+                             WHERE queue_id = queue_entries.queue_id AND status = 'waiting')
+             WHERE tenant_id = $1 AND id = $2"
+        }
+    };
+    sqlx::query(sql)
+        .bind(tid(tenant))
+        .bind(id(entry_id))
+        .bind(to.as_str())
+        .bind(ms(now))
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    if transition == Transition::Call {
+        let seq: i64 = row.try_get("ticket_seq").map_err(db_err)?;
+        sqlx::query("UPDATE queues SET current_serving = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(tid(tenant))
+            .bind(id(queue_id))
+            .bind(seq)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    let waited_seconds = (now - joined_at).whole_seconds();
+    let data = serde_json::json!({"from": from.as_str(), "to": to.as_str(), "waitedSeconds": waited_seconds});
+    journal::event(
+        conn,
+        tenant,
+        queue_id,
+        Some(entry_id),
+        transition.event_name(),
+        data,
+        now,
+    )
+    .await?;
+    let audit = Audit {
+        action: transition.audit_action(),
+        resource: "queue_entry",
+        resource_id: Some(entry_id.to_string()),
+        details: Some(
+            serde_json::json!({"queueId": queue_id, "from": from.as_str(), "to": to.as_str()}),
+        ),
+    };
+    journal::audit(conn, tenant, actor, audit, now).await
+}

@@ -1,0 +1,109 @@
+//! The [`Store`](qms_store::Store) on SQLite: one file under `./data/` by default, WAL mode,
+//! one writer connection (every write transaction is `BEGIN IMMEDIATE`, so state changes are
+//! serialised and call-next can never hand one customer to two callers) and a pool of readers.
+//!
+//! Ids are stored as UUID text and times as Unix milliseconds; [`rows`] converts.
+
+mod accounts;
+mod entries;
+mod journal;
+mod queues;
+mod rows;
+mod store_impl;
+mod tenants;
+
+use qms_store::{StoreError, StoreResult};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// SQLite-backed store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    /// Exactly one connection: all writes queue here.
+    writer: SqlitePool,
+    /// Several connections for reads, which WAL lets run beside the writer.
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` (`sqlite://path` or `sqlite::memory:`)
+    /// and applies migrations.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(StoreError::backend)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory")
+            .pragma("cache_size", "-16000");
+        let in_memory = url.contains(":memory:");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options.clone())
+            .await
+            .map_err(StoreError::backend)?;
+        sqlx::migrate!("./migrations")
+            .run(&writer)
+            .await
+            .map_err(StoreError::backend)?;
+        // An in-memory database exists only on its one connection: read through the writer.
+        let reader = if in_memory {
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options.read_only(true))
+                .await
+                .map_err(StoreError::backend)?
+        };
+        Ok(SqliteStore { writer, reader })
+    }
+
+    /// Starts a write transaction that holds the write lock from its first statement.
+    async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(StoreError::backend)
+    }
+
+    /// The reader pool, for tests and tools that inspect rows directly.
+    pub fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    /// Closes both pools (checkpointing the WAL).
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+/// Maps a sqlx error to a store error, naming the unique value that clashed when it is one.
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(d) = &e {
+        let msg = d.message();
+        if msg.contains("UNIQUE constraint failed") {
+            if msg.contains("tenants.slug") {
+                return StoreError::Taken("slug");
+            }
+            if msg.contains("tenants.domain") {
+                return StoreError::Taken("domain");
+            }
+            if msg.contains(".email") {
+                return StoreError::Taken("email");
+            }
+            if msg.contains("queue_entries.queue_id, queue_entries.customer_phone") {
+                return StoreError::AlreadyWaiting;
+            }
+        }
+    }
+    StoreError::backend(e)
+}

@@ -1,0 +1,217 @@
+//! Conversions between SQLite columns and the store's records: UUID text, Unix-millisecond
+//! times, 0/1 booleans and enum text.
+
+use qms_domain::entry::{EntryStatus, Platform};
+use qms_domain::queue::QueueSettings;
+use qms_domain::{Plan, Role, TenantId};
+use qms_store::{
+    AuditLog, BackOfficeUser, Merchant, Queue, QueueEntry, ServiceType, StoreError, StoreResult,
+    Subscription, Tenant, TenantUser,
+};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub(crate) fn ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub(crate) fn at(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+pub(crate) fn id(u: Uuid) -> String {
+    u.hyphenated().to_string()
+}
+
+pub(crate) fn tid(t: qms_domain::TenantId) -> String {
+    id(t.0)
+}
+
+fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
+    row: &'r SqliteRow,
+    col: &str,
+) -> StoreResult<T> {
+    row.try_get(col).map_err(StoreError::backend)
+}
+
+pub(crate) fn uuid(row: &SqliteRow, col: &str) -> StoreResult<Uuid> {
+    let s: String = get(row, col)?;
+    Uuid::parse_str(&s).map_err(StoreError::backend)
+}
+
+pub(crate) fn opt_uuid(row: &SqliteRow, col: &str) -> StoreResult<Option<Uuid>> {
+    let s: Option<String> = get(row, col)?;
+    s.map(|s| Uuid::parse_str(&s).map_err(StoreError::backend))
+        .transpose()
+}
+
+pub(crate) fn time(row: &SqliteRow, col: &str) -> StoreResult<OffsetDateTime> {
+    Ok(at(get(row, col)?))
+}
+
+pub(crate) fn opt_time(row: &SqliteRow, col: &str) -> StoreResult<Option<OffsetDateTime>> {
+    Ok(get::<Option<i64>>(row, col)?.map(at))
+}
+
+fn parsed<T: std::str::FromStr>(row: &SqliteRow, col: &str) -> StoreResult<T> {
+    let s: String = get(row, col)?;
+    s.parse()
+        .map_err(|_| StoreError::Backend(format!("bad value {s:?} in column {col}")))
+}
+
+pub(crate) fn tenant(row: &SqliteRow) -> StoreResult<Tenant> {
+    Ok(Tenant {
+        id: TenantId(uuid(row, "id")?),
+        name: get(row, "name")?,
+        slug: get(row, "slug")?,
+        domain: get(row, "domain")?,
+        is_active: get(row, "is_active")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+pub(crate) fn subscription(row: &SqliteRow) -> StoreResult<Subscription> {
+    Ok(Subscription {
+        tenant_id: TenantId(uuid(row, "tenant_id")?),
+        plan: parsed::<Plan>(row, "plan")?,
+        status: get(row, "status")?,
+        priority: get(row, "priority")?,
+        billing_cycle: get(row, "billing_cycle")?,
+        max_merchants: get(row, "max_merchants")?,
+        max_queues_per_merchant: get(row, "max_queues_per_merchant")?,
+        max_users_per_tenant: get(row, "max_users_per_tenant")?,
+        ai_features: get(row, "ai_features")?,
+        analytics: get(row, "analytics")?,
+        custom_branding: get(row, "custom_branding")?,
+        priority_support: get(row, "priority_support")?,
+    })
+}
+
+pub(crate) fn merchant(row: &SqliteRow) -> StoreResult<Merchant> {
+    Ok(Merchant {
+        id: uuid(row, "id")?,
+        tenant_id: TenantId(uuid(row, "tenant_id")?),
+        business_name: get(row, "business_name")?,
+        email: get(row, "email")?,
+        phone: get(row, "phone")?,
+        business_type: get(row, "business_type")?,
+        timezone: get(row, "timezone")?,
+        country: get(row, "country")?,
+        is_active: get(row, "is_active")?,
+        logo_url: get(row, "logo_url")?,
+        brand_color: get(row, "brand_color")?,
+        banner_image_url: get(row, "banner_image_url")?,
+    })
+}
+
+pub(crate) fn user(row: &SqliteRow) -> StoreResult<TenantUser> {
+    Ok(TenantUser {
+        id: uuid(row, "id")?,
+        tenant_id: TenantId(uuid(row, "tenant_id")?),
+        email: get(row, "email")?,
+        full_name: get(row, "full_name")?,
+        role: parsed::<Role>(row, "role")?,
+        is_active: get(row, "is_active")?,
+        last_login: opt_time(row, "last_login")?,
+        password_hash: get(row, "password_hash")?,
+    })
+}
+
+pub(crate) fn backoffice_user(row: &SqliteRow) -> StoreResult<BackOfficeUser> {
+    Ok(BackOfficeUser {
+        id: uuid(row, "id")?,
+        email: get(row, "email")?,
+        full_name: get(row, "full_name")?,
+        is_active: get(row, "is_active")?,
+        password_hash: get(row, "password_hash")?,
+    })
+}
+
+pub(crate) fn queue(row: &SqliteRow) -> StoreResult<Queue> {
+    Ok(Queue {
+        id: uuid(row, "id")?,
+        tenant_id: TenantId(uuid(row, "tenant_id")?),
+        merchant_id: uuid(row, "merchant_id")?,
+        settings: QueueSettings {
+            name: get(row, "name")?,
+            description: get(row, "description")?,
+            is_active: get(row, "is_active")?,
+            accepting_customers: get(row, "accepting_customers")?,
+            max_capacity: get(row, "max_capacity")?,
+            average_service_time: get(row, "average_service_time")?,
+            auto_notifications: get(row, "auto_notifications")?,
+            notification_interval: get(row, "notification_interval")?,
+            allow_cancellation: get(row, "allow_cancellation")?,
+            require_confirmation: get(row, "require_confirmation")?,
+            business_hours_start: get(row, "business_hours_start")?,
+            business_hours_end: get(row, "business_hours_end")?,
+        },
+        current_serving: get(row, "current_serving")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+/// An entry row; `live_position` must be selected alongside (0 when not waiting).
+/// The estimate is filled in by the caller from the queue's pace.
+pub(crate) fn entry(row: &SqliteRow) -> StoreResult<QueueEntry> {
+    Ok(QueueEntry {
+        id: uuid(row, "id")?,
+        tenant_id: TenantId(uuid(row, "tenant_id")?),
+        queue_id: uuid(row, "queue_id")?,
+        customer_id: get(row, "customer_id")?,
+        customer_name: get(row, "customer_name")?,
+        customer_phone: get(row, "customer_phone")?,
+        platform: parsed::<Platform>(row, "platform")?,
+        ticket_number: get(row, "ticket_number")?,
+        position: get(row, "live_position")?,
+        estimated_wait_time: 0,
+        status: parsed::<EntryStatus>(row, "status")?,
+        service_type_id: opt_uuid(row, "service_type_id")?,
+        party_size: get(row, "party_size")?,
+        notes: get(row, "notes")?,
+        special_requests: get(row, "special_requests")?,
+        verification_code: get(row, "verification_code")?,
+        session_id: get(row, "session_id")?,
+        joined_at: time(row, "joined_at")?,
+        called_at: opt_time(row, "called_at")?,
+        served_at: opt_time(row, "served_at")?,
+        completed_at: opt_time(row, "completed_at")?,
+        requeued_at: opt_time(row, "requeued_at")?,
+        last_notified: opt_time(row, "last_notified")?,
+        notification_count: get(row, "notification_count")?,
+    })
+}
+
+pub(crate) fn service_type(row: &SqliteRow) -> StoreResult<ServiceType> {
+    Ok(ServiceType {
+        id: uuid(row, "id")?,
+        tenant_id: TenantId(uuid(row, "tenant_id")?),
+        merchant_id: uuid(row, "merchant_id")?,
+        name: get(row, "name")?,
+        description: get(row, "description")?,
+        estimated_duration: get(row, "estimated_duration")?,
+        is_active: get(row, "is_active")?,
+    })
+}
+
+pub(crate) fn audit_log(row: &SqliteRow) -> StoreResult<AuditLog> {
+    let details: Option<String> = get(row, "details")?;
+    Ok(AuditLog {
+        id: uuid(row, "id")?,
+        tenant_id: opt_uuid(row, "tenant_id")?.map(TenantId),
+        user_id: opt_uuid(row, "user_id")?,
+        user_type: get(row, "user_type")?,
+        action: get(row, "action")?,
+        resource: get(row, "resource")?,
+        resource_id: get(row, "resource_id")?,
+        details: details.and_then(|d| serde_json::from_str(&d).ok()),
+        ip_address: get(row, "ip_address")?,
+        user_agent: get(row, "user_agent")?,
+        created_at: time(row, "created_at")?,
+    })
+}

@@ -1,0 +1,275 @@
+//! `impl Store for SqliteStore`: each method hands over to the module that owns its tables.
+
+use crate::SqliteStore;
+use crate::journal::Audit;
+use async_trait::async_trait;
+use qms_domain::TenantId;
+use qms_domain::entry::{EntryStatus, Transition};
+use qms_domain::queue::QueueSettings;
+use qms_store::*;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map(|_| ())
+            .map_err(StoreError::backend)
+    }
+
+    async fn tenant_count(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+            .fetch_one(&self.reader)
+            .await
+            .map_err(StoreError::backend)
+    }
+
+    async fn create_tenant(&self, new: NewTenant) -> StoreResult<TenantCreated> {
+        self.do_create_tenant(new).await
+    }
+
+    async fn tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>> {
+        self.do_tenant_by("slug", slug).await
+    }
+
+    async fn tenant_by_domain(&self, domain: &str) -> StoreResult<Option<Tenant>> {
+        self.do_tenant_by("domain", domain).await
+    }
+
+    async fn tenant_by_id(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
+        self.do_tenant_by_id(id).await
+    }
+
+    async fn create_backoffice_user(&self, new: NewBackOfficeUser) -> StoreResult<BackOfficeUser> {
+        self.do_create_backoffice_user(new).await
+    }
+
+    async fn backoffice_user_by_email(&self, email: &str) -> StoreResult<Option<BackOfficeUser>> {
+        self.do_backoffice_user_by_email(email).await
+    }
+
+    async fn subscription(&self, tenant: TenantId) -> StoreResult<Subscription> {
+        self.do_subscription(tenant).await
+    }
+
+    async fn merchants(&self, tenant: TenantId) -> StoreResult<Vec<Merchant>> {
+        self.do_merchants(tenant).await
+    }
+
+    async fn user_by_email(
+        &self,
+        tenant: TenantId,
+        email: &str,
+    ) -> StoreResult<Option<TenantUser>> {
+        self.do_user_by_email(tenant, email).await
+    }
+
+    async fn user_by_id(&self, tenant: TenantId, id: Uuid) -> StoreResult<Option<TenantUser>> {
+        self.do_user_by_id(tenant, id).await
+    }
+
+    async fn record_login(
+        &self,
+        tenant: TenantId,
+        user_id: Uuid,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        self.do_record_login(tenant, user_id, actor).await
+    }
+
+    async fn audit(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        action: &str,
+        resource: &str,
+        resource_id: Option<String>,
+        details: Option<serde_json::Value>,
+    ) -> StoreResult<()> {
+        let audit = Audit {
+            action,
+            resource,
+            resource_id,
+            details,
+        };
+        self.do_audit(tenant, actor, audit).await
+    }
+
+    async fn audit_logs(&self, tenant: TenantId, limit: i64) -> StoreResult<Vec<AuditLog>> {
+        self.do_audit_logs(tenant, limit).await
+    }
+
+    async fn list_queues(&self, tenant: TenantId) -> StoreResult<Vec<QueueSummary>> {
+        self.do_list_queues(tenant).await
+    }
+
+    async fn queue(&self, tenant: TenantId, id: Uuid) -> StoreResult<Option<Queue>> {
+        self.do_queue(tenant, id).await
+    }
+
+    async fn queue_stats(&self, tenant: TenantId, id: Uuid) -> StoreResult<QueueStats> {
+        self.do_queue_stats(tenant, id).await
+    }
+
+    async fn create_queue(
+        &self,
+        tenant: TenantId,
+        merchant_id: Uuid,
+        settings: QueueSettings,
+        actor: &Actor,
+    ) -> StoreResult<Queue> {
+        self.do_create_queue(tenant, merchant_id, settings, actor)
+            .await
+    }
+
+    async fn update_queue(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        settings: QueueSettings,
+        actor: &Actor,
+    ) -> StoreResult<Queue> {
+        self.do_update_queue(tenant, id, settings, actor).await
+    }
+
+    async fn delete_queue(&self, tenant: TenantId, id: Uuid, actor: &Actor) -> StoreResult<()> {
+        self.do_delete_queue(tenant, id, actor).await
+    }
+
+    async fn set_accepting(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        accepting: bool,
+        actor: &Actor,
+    ) -> StoreResult<Queue> {
+        self.do_set_accepting(tenant, id, accepting, actor).await
+    }
+
+    async fn service_types(&self, tenant: TenantId) -> StoreResult<Vec<ServiceType>> {
+        self.do_service_types(tenant).await
+    }
+
+    async fn create_service_type(
+        &self,
+        tenant: TenantId,
+        merchant_id: Uuid,
+        new: NewServiceType,
+        actor: &Actor,
+    ) -> StoreResult<ServiceType> {
+        self.do_create_service_type(tenant, merchant_id, new, actor)
+            .await
+    }
+
+    async fn update_service_type(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        new: NewServiceType,
+        actor: &Actor,
+    ) -> StoreResult<ServiceType> {
+        self.do_update_service_type(tenant, id, new, actor).await
+    }
+
+    async fn delete_service_type(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        self.do_delete_service_type(tenant, id, actor).await
+    }
+
+    async fn join_queue(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        new: NewEntry,
+        actor: &Actor,
+        now: OffsetDateTime,
+    ) -> StoreResult<Joined> {
+        self.do_join_queue(tenant, queue_id, new, actor, now).await
+    }
+
+    async fn entry_by_session(
+        &self,
+        tenant: TenantId,
+        session_id: &str,
+    ) -> StoreResult<Option<QueueEntry>> {
+        self.do_entry_by_session(tenant, session_id).await
+    }
+
+    async fn queue_entries(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        statuses: &[EntryStatus],
+    ) -> StoreResult<Vec<QueueEntry>> {
+        self.do_queue_entries(tenant, queue_id, statuses).await
+    }
+
+    async fn transition(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        entry_id: Uuid,
+        transition: Transition,
+        actor: &Actor,
+    ) -> StoreResult<QueueEntry> {
+        self.do_transition(tenant, queue_id, entry_id, transition, actor)
+            .await
+    }
+
+    async fn call_next(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        actor: &Actor,
+    ) -> StoreResult<QueueEntry> {
+        self.do_call_next(tenant, queue_id, actor).await
+    }
+
+    async fn call_bulk(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        selection: BulkSelection,
+        actor: &Actor,
+    ) -> StoreResult<Vec<QueueEntry>> {
+        self.do_call_bulk(tenant, queue_id, selection, actor).await
+    }
+
+    async fn reorder(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        entry_ids: &[Uuid],
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        self.do_reorder(tenant, queue_id, entry_ids, actor).await
+    }
+
+    async fn cancel_by_customer(
+        &self,
+        tenant: TenantId,
+        session_id: &str,
+        actor: &Actor,
+    ) -> StoreResult<QueueEntry> {
+        self.do_cancel_by_customer(tenant, session_id, actor).await
+    }
+
+    async fn analytics_events(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+    ) -> StoreResult<Vec<AnalyticsEvent>> {
+        self.do_analytics_events(tenant, queue_id).await
+    }
+}

@@ -1,0 +1,200 @@
+//! The [`Store`] trait: what the application asks of its database, one method per use case.
+
+use crate::error::StoreResult;
+use crate::model::*;
+use async_trait::async_trait;
+use qms_domain::TenantId;
+use qms_domain::entry::{EntryStatus, Transition};
+use qms_domain::queue::QueueSettings;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The database behind QMS. Implemented for SQLite and PostgreSQL with identical behaviour;
+/// the store-contract tests run the same suite on both.
+///
+/// Methods that take a [`TenantId`] see only that tenant's rows. Queue moves (join, call,
+/// seat, …) are atomic: each runs in one transaction that also writes its audit row and
+/// analytics event, and call-next never hands one customer to two callers.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+
+    /// Checks the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // ----- platform (not tenant-scoped) -----
+
+    /// How many tenants exist (0 on a fresh database).
+    async fn tenant_count(&self) -> StoreResult<i64>;
+
+    /// Creates tenant, subscription, first merchant and OWNER in one transaction.
+    /// `Taken("slug")` when the slug is used.
+    async fn create_tenant(&self, new: NewTenant) -> StoreResult<TenantCreated>;
+
+    async fn tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>>;
+    async fn tenant_by_domain(&self, domain: &str) -> StoreResult<Option<Tenant>>;
+    async fn tenant_by_id(&self, id: TenantId) -> StoreResult<Option<Tenant>>;
+
+    /// `Taken("email")` when the address is used.
+    async fn create_backoffice_user(&self, new: NewBackOfficeUser) -> StoreResult<BackOfficeUser>;
+    async fn backoffice_user_by_email(&self, email: &str) -> StoreResult<Option<BackOfficeUser>>;
+
+    // ----- tenant: accounts and merchants -----
+
+    async fn subscription(&self, tenant: TenantId) -> StoreResult<Subscription>;
+    async fn merchants(&self, tenant: TenantId) -> StoreResult<Vec<Merchant>>;
+    async fn user_by_email(&self, tenant: TenantId, email: &str)
+    -> StoreResult<Option<TenantUser>>;
+    async fn user_by_id(&self, tenant: TenantId, id: Uuid) -> StoreResult<Option<TenantUser>>;
+    /// Stamps `lastLogin` and writes the `auth.login` audit row, in one transaction.
+    async fn record_login(&self, tenant: TenantId, user_id: Uuid, actor: &Actor)
+    -> StoreResult<()>;
+    /// Writes one audit row on its own (for events with no other change, e.g. a failed login).
+    async fn audit(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        action: &str,
+        resource: &str,
+        resource_id: Option<String>,
+        details: Option<serde_json::Value>,
+    ) -> StoreResult<()>;
+    /// The newest audit rows first.
+    async fn audit_logs(&self, tenant: TenantId, limit: i64) -> StoreResult<Vec<AuditLog>>;
+
+    // ----- tenant: queues and service types -----
+
+    async fn list_queues(&self, tenant: TenantId) -> StoreResult<Vec<QueueSummary>>;
+    async fn queue(&self, tenant: TenantId, id: Uuid) -> StoreResult<Option<Queue>>;
+    async fn queue_stats(&self, tenant: TenantId, id: Uuid) -> StoreResult<QueueStats>;
+    /// `PlanLimit` past `maxQueuesPerMerchant`; `NotFound` for another tenant's merchant.
+    async fn create_queue(
+        &self,
+        tenant: TenantId,
+        merchant_id: Uuid,
+        settings: QueueSettings,
+        actor: &Actor,
+    ) -> StoreResult<Queue>;
+    async fn update_queue(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        settings: QueueSettings,
+        actor: &Actor,
+    ) -> StoreResult<Queue>;
+    /// Deletes a queue and its history; `QueueHasCustomers` while anyone waits or is called.
+    async fn delete_queue(&self, tenant: TenantId, id: Uuid, actor: &Actor) -> StoreResult<()>;
+    async fn set_accepting(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        accepting: bool,
+        actor: &Actor,
+    ) -> StoreResult<Queue>;
+
+    async fn service_types(&self, tenant: TenantId) -> StoreResult<Vec<ServiceType>>;
+    async fn create_service_type(
+        &self,
+        tenant: TenantId,
+        merchant_id: Uuid,
+        new: NewServiceType,
+        actor: &Actor,
+    ) -> StoreResult<ServiceType>;
+    async fn update_service_type(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        new: NewServiceType,
+        actor: &Actor,
+    ) -> StoreResult<ServiceType>;
+    async fn delete_service_type(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        actor: &Actor,
+    ) -> StoreResult<()>;
+
+    // ----- tenant: the queue engine -----
+
+    /// Adds a customer at the end of the line with the day's next ticket number.
+    /// Refuses with `QueueClosed` / `QueueFull`; answers the existing place for a phone
+    /// already waiting, and the first answer for a repeated `Idempotency-Key`.
+    async fn join_queue(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        new: NewEntry,
+        actor: &Actor,
+        now: OffsetDateTime,
+    ) -> StoreResult<Joined>;
+
+    /// A customer's place by their session key (live position and estimate).
+    async fn entry_by_session(
+        &self,
+        tenant: TenantId,
+        session_id: &str,
+    ) -> StoreResult<Option<QueueEntry>>;
+
+    /// Entries of a queue with the given statuses: waiting ones in line order, the others
+    /// most recent first.
+    async fn queue_entries(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        statuses: &[EntryStatus],
+    ) -> StoreResult<Vec<QueueEntry>>;
+
+    /// Applies one move of the state machine to one entry of the queue.
+    async fn transition(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        entry_id: Uuid,
+        transition: Transition,
+        actor: &Actor,
+    ) -> StoreResult<QueueEntry>;
+
+    /// Calls the first waiting customer; `QueueEmpty` when nobody waits. Concurrent callers
+    /// always get different customers.
+    async fn call_next(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        actor: &Actor,
+    ) -> StoreResult<QueueEntry>;
+
+    /// Calls several waiting customers at once (all or nothing).
+    async fn call_bulk(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        selection: BulkSelection,
+        actor: &Actor,
+    ) -> StoreResult<Vec<QueueEntry>>;
+
+    /// Puts the listed waiting entries in the given order within the places they hold now.
+    /// `StaleOrder` if any of them is no longer waiting in this queue.
+    async fn reorder(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        entry_ids: &[Uuid],
+        actor: &Actor,
+    ) -> StoreResult<()>;
+
+    /// The customer leaves by their own hand; `CancellationNotAllowed` when the queue forbids it.
+    async fn cancel_by_customer(
+        &self,
+        tenant: TenantId,
+        session_id: &str,
+        actor: &Actor,
+    ) -> StoreResult<QueueEntry>;
+
+    /// Analytics events of a queue, oldest first (for reports and tests).
+    async fn analytics_events(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+    ) -> StoreResult<Vec<AnalyticsEvent>>;
+}

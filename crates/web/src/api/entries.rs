@@ -1,0 +1,296 @@
+//! The queue engine's routes: customers join and follow their place; staff call, seat,
+//! complete, cancel, mark no-show, requeue, call in bulk and reorder (TSD §3.3, §6.2).
+
+use crate::auth::{Client, Staff};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath};
+use crate::state::AppState;
+use crate::tenancy::CurrentTenant;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use qms_domain::FieldErrors;
+use qms_domain::entry::{Platform, Transition};
+use qms_domain::validate::{clean_optional, clean_text, normalize_phone, party_size};
+use qms_store::{BulkSelection, Joined, NewEntry, QueueEntry};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// What a customer sends to join (TSD §7.4 limits).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct JoinRequest {
+    pub customer_name: Option<String>,
+    /// International format (`+60 12-345 6789`), or national for the merchant's country.
+    pub customer_phone: Option<String>,
+    pub party_size: Option<i64>,
+    pub notes: Option<String>,
+    pub special_requests: Option<String>,
+    pub service_type_id: Option<Uuid>,
+    #[schema(value_type = Option<String>)]
+    pub platform: Option<Platform>,
+}
+
+impl JoinRequest {
+    /// Validates every field at once; `region` is the default country for national numbers.
+    pub fn validate(self, region: Option<&str>) -> Result<NewEntry, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let name = clean_text(self.customer_name.as_deref().unwrap_or(""), 1, 100)
+            .map_err(|e| errors.add("customerName", e))
+            .unwrap_or_default();
+        let phone = normalize_phone(self.customer_phone.as_deref().unwrap_or(""), region)
+            .map_err(|e| errors.add("customerPhone", e))
+            .unwrap_or_default();
+        let size = party_size(self.party_size.unwrap_or(1))
+            .map_err(|e| errors.add("partySize", e))
+            .unwrap_or(1);
+        let notes = clean_optional(self.notes.as_deref(), 500)
+            .map_err(|e| errors.add("notes", e))
+            .unwrap_or_default();
+        let special = clean_optional(self.special_requests.as_deref(), 500)
+            .map_err(|e| errors.add("specialRequests", e))
+            .unwrap_or_default();
+        errors.into_result()?;
+        let mut rng = rand::rng();
+        let session: [u8; 16] = rng.random();
+        Ok(NewEntry {
+            customer_name: name,
+            customer_phone: phone,
+            party_size: size,
+            notes,
+            special_requests: special,
+            service_type_id: self.service_type_id,
+            platform: self.platform.unwrap_or_default(),
+            idempotency_key: None,
+            session_id: hex::encode(session),
+            verification_code: format!("{:06}", rng.random_range(0..1_000_000u32)),
+        })
+    }
+}
+
+/// A customer's place as they see it, with the queue's name.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryView {
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub entry: QueueEntry,
+    pub queue_name: String,
+}
+
+/// Joins a queue (public, no login). 201 with the new place; 200 with the existing place when
+/// this phone already waits here; a repeated `Idempotency-Key` answers the first place again.
+#[utoipa::path(post, path = "/api/queues/{id}/join", tag = "customers", request_body = JoinRequest,
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = EntryView), (status = 200, description = "already waiting", body = EntryView),
+        (status = 409, description = "queue_full | queue_closed"), (status = 422, description = "validation")))]
+pub async fn join(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    Client(actor): Client,
+    ApiPath(queue_id): ApiPath<Uuid>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<JoinRequest>,
+) -> Result<(StatusCode, Json<EntryView>), ApiError> {
+    let queue = state
+        .store
+        .queue(tenant.id, queue_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("queue"))?;
+    let region = state
+        .store
+        .merchants(tenant.id)
+        .await?
+        .into_iter()
+        .find(|m| m.id == queue.merchant_id)
+        .map(|m| m.country);
+    let mut new = body.validate(region.as_deref())?;
+    if let Some(key) = headers.get("idempotency-key") {
+        let key = key
+            .to_str()
+            .ok()
+            .map(str::trim)
+            .filter(|k| !k.is_empty() && k.len() <= 128);
+        new.idempotency_key = Some(
+            key.ok_or_else(|| {
+                ApiError::bad_request("Idempotency-Key must be 1-128 visible characters")
+            })?
+            .to_string(),
+        );
+    }
+    let joined = state
+        .store
+        .join_queue(tenant.id, queue_id, new, &actor, OffsetDateTime::now_utc())
+        .await?;
+    let status = match joined {
+        Joined::Existing(_) => StatusCode::OK,
+        Joined::Created(_) | Joined::Replayed(_) => StatusCode::CREATED,
+    };
+    let entry = match joined {
+        Joined::Created(e) | Joined::Replayed(e) | Joined::Existing(e) => e,
+    };
+    Ok((
+        status,
+        Json(EntryView {
+            entry,
+            queue_name: queue.settings.name,
+        }),
+    ))
+}
+
+/// A customer's place by their session key.
+#[utoipa::path(get, path = "/api/queues/entry/{sessionId}", tag = "customers",
+    params(("sessionId" = String, Path)), responses((status = 200, body = EntryView), (status = 404)))]
+pub async fn status(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    ApiPath(session_id): ApiPath<String>,
+) -> Result<Json<EntryView>, ApiError> {
+    let entry = state
+        .store
+        .entry_by_session(tenant.id, &session_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("entry"))?;
+    let queue_name = state
+        .store
+        .queue(tenant.id, entry.queue_id)
+        .await?
+        .map(|q| q.settings.name)
+        .unwrap_or_default();
+    Ok(Json(EntryView { entry, queue_name }))
+}
+
+/// The customer leaves the queue themselves (when the queue allows it).
+#[utoipa::path(post, path = "/api/queues/entry/{sessionId}/cancel", tag = "customers",
+    params(("sessionId" = String, Path)), responses((status = 200, body = Object), (status = 403, description = "cancellation_not_allowed"), (status = 404), (status = 409)))]
+pub async fn cancel_own(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    Client(actor): Client,
+    ApiPath(session_id): ApiPath<String>,
+) -> Result<Json<QueueEntry>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .cancel_by_customer(tenant.id, &session_id, &actor)
+            .await?,
+    ))
+}
+
+/// One move on one entry: `call`, `seat`, `complete`, `cancel`, `no-show` or `requeue`.
+#[utoipa::path(post, path = "/api/queues/{id}/{action}/{entryId}", tag = "staff", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("action" = String, Path, description = "call | seat | complete | cancel | no-show | requeue"), ("entryId" = Uuid, Path)),
+    responses((status = 200, body = Object), (status = 404), (status = 409, description = "invalid_transition | already_waiting")))]
+pub async fn move_entry(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((queue_id, action, entry_id)): ApiPath<(Uuid, String, Uuid)>,
+) -> Result<Json<QueueEntry>, ApiError> {
+    let transition = Transition::ALL
+        .into_iter()
+        .find(|t| t.as_str() == action)
+        .ok_or_else(|| ApiError::not_found("route"))?;
+    Ok(Json(
+        state
+            .store
+            .transition(staff.tenant, queue_id, entry_id, transition, &staff.actor)
+            .await?,
+    ))
+}
+
+/// Calls the first waiting customer.
+#[utoipa::path(post, path = "/api/queues/{id}/call-next", tag = "staff", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = Object), (status = 404), (status = 409, description = "queue_empty")))]
+pub async fn call_next(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(queue_id): ApiPath<Uuid>,
+) -> Result<Json<QueueEntry>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .call_next(staff.tenant, queue_id, &staff.actor)
+            .await?,
+    ))
+}
+
+/// Which customers to call at once: listed ones, or the next `count`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BulkCallRequest {
+    pub entry_ids: Option<Vec<Uuid>>,
+    pub count: Option<u32>,
+}
+
+#[utoipa::path(post, path = "/api/queues/{id}/call-bulk", tag = "staff", security(("bearer" = [])), request_body = BulkCallRequest,
+    params(("id" = Uuid, Path)), responses((status = 200, body = Vec<Object>), (status = 409), (status = 422)))]
+pub async fn call_bulk(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(queue_id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<BulkCallRequest>,
+) -> Result<Json<Vec<QueueEntry>>, ApiError> {
+    let selection = match (body.entry_ids, body.count) {
+        (Some(ids), None) => {
+            check_ids("entryIds", &ids, 50)?;
+            BulkSelection::Entries(ids)
+        }
+        (None, Some(n)) if (1..=50).contains(&n) => BulkSelection::Next(n),
+        (None, Some(_)) => return Err(ApiError::field("count", "must be between 1 and 50")),
+        _ => return Err(ApiError::field("entryIds", "send either entryIds or count")),
+    };
+    Ok(Json(
+        state
+            .store
+            .call_bulk(staff.tenant, queue_id, selection, &staff.actor)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderRequest {
+    /// Waiting entries in their new order; they swap among the places they hold now.
+    pub entry_ids: Vec<Uuid>,
+}
+
+/// Drag-and-drop reorder (TSD §6.2). Answers the waiting line in its new order.
+#[utoipa::path(put, path = "/api/queues/{id}/order", tag = "staff", security(("bearer" = [])), request_body = OrderRequest,
+    params(("id" = Uuid, Path)), responses((status = 200, body = Vec<Object>), (status = 404), (status = 409, description = "stale_order"), (status = 422)))]
+pub async fn reorder(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(queue_id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<OrderRequest>,
+) -> Result<Json<Vec<QueueEntry>>, ApiError> {
+    check_ids("entryIds", &body.entry_ids, 1000)?;
+    state
+        .store
+        .reorder(staff.tenant, queue_id, &body.entry_ids, &staff.actor)
+        .await?;
+    let line = state
+        .store
+        .queue_entries(staff.tenant, queue_id, &[qms_domain::EntryStatus::Waiting])
+        .await?;
+    Ok(Json(line))
+}
+
+fn check_ids(field: &str, ids: &[Uuid], max: usize) -> Result<(), ApiError> {
+    if ids.is_empty() {
+        return Err(ApiError::field(field, "must list at least one entry"));
+    }
+    if ids.len() > max {
+        return Err(ApiError::field(
+            field,
+            format!("must list at most {max} entries"),
+        ));
+    }
+    let unique: HashSet<_> = ids.iter().collect();
+    if unique.len() != ids.len() {
+        return Err(ApiError::field(field, "must not repeat an entry"));
+    }
+    Ok(())
+}

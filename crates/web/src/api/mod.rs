@@ -1,0 +1,75 @@
+//! The JSON API under `/api`, and its OpenAPI description (`/api/openapi.json`, `/api/docs`).
+
+pub mod entries;
+pub mod queues;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::routing::{get, post, put};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "QMS API", description = "Queue management: queues, customers' places and staff moves. Every route is served on the tenant's own host ({slug}.{BASE_DOMAIN})."),
+    paths(
+        crate::auth::login,
+        queues::list, queues::create, queues::get, queues::update, queues::delete, queues::toggle,
+        queues::list_service_types, queues::create_service_type, queues::update_service_type, queues::delete_service_type,
+        entries::join, entries::status, entries::cancel_own, entries::move_entry, entries::call_next,
+        entries::call_bulk, entries::reorder,
+    ),
+    modifiers(&BearerAuth),
+    tags((name = "auth"), (name = "queues"), (name = "customers"), (name = "staff"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The tenant API routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth/login", post(crate::auth::login))
+        .route("/api/queues", get(queues::list).post(queues::create))
+        .route(
+            "/api/queues/{id}",
+            get(queues::get).put(queues::update).delete(queues::delete),
+        )
+        .route("/api/queues/{id}/toggle", post(queues::toggle))
+        .route("/api/queues/{id}/join", post(entries::join))
+        .route("/api/queues/{id}/call-next", post(entries::call_next))
+        .route("/api/queues/{id}/call-bulk", post(entries::call_bulk))
+        .route("/api/queues/{id}/order", put(entries::reorder))
+        .route(
+            "/api/queues/{id}/{action}/{entry_id}",
+            post(entries::move_entry),
+        )
+        .route("/api/queues/entry/{session_id}", get(entries::status))
+        .route(
+            "/api/queues/entry/{session_id}/cancel",
+            post(entries::cancel_own),
+        )
+        .route(
+            "/api/service-types",
+            get(queues::list_service_types).post(queues::create_service_type),
+        )
+        .route(
+            "/api/service-types/{id}",
+            put(queues::update_service_type).delete(queues::delete_service_type),
+        )
+}

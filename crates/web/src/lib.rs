@@ -1,0 +1,93 @@
+//! The QMS web application: an axum [`Router`] serving the API, the pages and the operations
+//! endpoints for every tenant from one process. Build it with [`app`], serve it with [`serve`].
+//!
+//! Layers, outermost first: request id → tracing span → metrics → security headers → body limit
+//! → site resolution (tenant by host) → routes.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod ops;
+pub mod pages;
+pub mod settings;
+pub mod state;
+pub mod tenancy;
+
+pub use settings::{Environment, Settings};
+pub use state::AppState;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Router, middleware};
+use std::future::Future;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Largest request body accepted (JSON and forms); larger ones answer 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Builds the whole application.
+pub fn app(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/", get(pages::home))
+        .route("/static/app.css", get(stylesheet))
+        .merge(api::router())
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()))
+        .fallback(fallback)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            tenancy::resolve_site,
+        ))
+        .route("/api/health", get(ops::health))
+        .route("/metrics", get(ops::metrics));
+    routes
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(ops::security_headers))
+        .layer(middleware::from_fn(ops::track_metrics))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let request_id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %request_id, tenant = tracing::field::Empty)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/app.css"),
+    )
+}
+
+async fn fallback(req: Request) -> axum::response::Response {
+    if req.uri().path().starts_with("/api/") {
+        error::ApiError::not_found("route").into_response()
+    } else {
+        error::PageError::not_found().into_response()
+    }
+}
+
+/// Serves the app on `listener` until `shutdown` resolves; in-flight requests finish first.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

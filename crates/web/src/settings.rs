@@ -1,0 +1,79 @@
+//! Run-time settings of the web application. The `qms` binary builds them from defaults, an
+//! optional `qms.toml` and the environment; tests build them directly.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Development or production: production insists on explicit secrets and secure cookies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Clone)]
+pub struct Settings {
+    /// Tenants live at `{slug}.{base_domain}`; the BackOffice at `admin.{base_domain}`.
+    pub base_domain: String,
+    /// The port the server listens on, used when building absolute links.
+    pub public_port: Option<u16>,
+    pub environment: Environment,
+    /// Secret for signing sessions and API tokens. Never logged.
+    pub session_secret: String,
+    /// Lifetime of the API tokens answered by `POST /api/auth/login`.
+    pub api_token_ttl: Duration,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// When set, `/metrics` needs `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("base_domain", &self.base_domain)
+            .field("public_port", &self.public_port)
+            .field("environment", &self.environment)
+            .field("session_secret", &"<redacted>")
+            .field("api_token_ttl", &self.api_token_ttl)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Settings for tests and local runs: `localhost`, development mode, the given secret.
+    pub fn local(session_secret: impl Into<String>) -> Self {
+        Settings {
+            base_domain: "localhost".into(),
+            public_port: None,
+            environment: Environment::Development,
+            session_secret: session_secret.into(),
+            api_token_ttl: Duration::from_secs(15 * 60),
+            trusted_proxies: Vec::new(),
+            metrics_token: None,
+        }
+    }
+
+    /// `http://{host}:{port}` for links printed or e-mailed (https in production).
+    pub fn url_for_host(&self, host: &str) -> String {
+        let scheme = match self.environment {
+            Environment::Production => "https",
+            Environment::Development => "http",
+        };
+        match self.public_port {
+            Some(p) if !(p == 80 && scheme == "http" || p == 443 && scheme == "https") => {
+                format!("{scheme}://{host}:{p}")
+            }
+            _ => format!("{scheme}://{host}"),
+        }
+    }
+
+    pub fn tenant_url(&self, slug: &str) -> String {
+        self.url_for_host(&format!("{slug}.{}", self.base_domain))
+    }
+}
