@@ -1,7 +1,7 @@
 -- bench/call_next.lua: staff calling the next customer (POST /api/queues/{id}/call-next),
 -- for bench/run.sh.
 --
--- Arguments (after "--"): host=TENANT_HOST token=JWT queues=ID,ID,...
+-- Arguments (after "--"): host=TENANT_HOST token=JWT queues=ID,ID,... [clients=N]
 -- Requests go round the list of queues in turn (each thread starting at its own place), so
 -- the load is spread over queues that bench/run.sh filled beforehand. An empty queue answers
 -- 409 queue_empty; only 2xx counts as a call.
@@ -20,6 +20,7 @@ bench.install({
 })
 
 function request()
+  bench.stamp()
   n = n + 1
   local queue = queues[((n + id * 7 - 8) % #queues) + 1]
   return wrk.format(nil, "/api/queues/" .. queue .. "/call-next")

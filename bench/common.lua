@@ -1,7 +1,7 @@
 -- bench/common.lua: helpers shared by the wrk scripts of bench/run.sh (not run on its own).
 --
--- A scenario script loads this file with dofile, calls bench.install(opts), and defines its
--- own request() when every request differs. install() defines wrk's callbacks:
+-- A scenario script loads this file with dofile, calls bench.install(opts) and defines
+-- request(), which calls bench.stamp() before wrk.format(). install() defines wrk's callbacks:
 --   setup(thread)   numbers the threads (thread:set("id", n)) and keeps them for done();
 --   init(args)      parses the key=value arguments given after "--" on the wrk command line;
 --   response(...)   counts each answer by status code, per thread;
@@ -11,10 +11,17 @@
 -- wrk's own "Requests/sec" counts every answer, errors included; ok_per_sec counts only the
 -- answers that opts.ok(status) accepts (2xx unless the scenario says otherwise), divided by
 -- the run's real duration. Latency percentiles are wrk's, over every answer.
+--
+-- Many clients: with the argument clients=N, bench.stamp() gives each request an
+-- X-Forwarded-For address out of N (at most 128000) in 198.18.0.0/15, the range set aside for
+-- benchmarks (bench/run.sh's own requests use 198.19.254-255.x). A server that trusts the
+-- loopback proxy (TRUSTED_PROXIES) then sees N clients rather than one, as it would in use,
+-- and its per-client rate limits act as they would on N people.
 
 local bench = {}
 
 local threads = {}
+local clients, seq = 0, 0
 
 -- Splits "a,b,c" into a list.
 function bench.split(s)
@@ -23,6 +30,16 @@ function bench.split(s)
     out[#out + 1] = part
   end
   return out
+end
+
+-- Sets the next client's X-Forwarded-For on wrk.headers (when clients=N was given).
+function bench.stamp()
+  if clients > 0 then
+    seq = seq + 1
+    local k = ((id - 1) * 65537 + seq) % clients
+    wrk.headers["X-Forwarded-For"] = string.format("198.%d.%d.%d",
+      18 + math.floor(k / 65536), math.floor(k / 256) % 256, k % 256)
+  end
 end
 
 function bench.install(opts)
@@ -40,6 +57,7 @@ function bench.install(opts)
       local k, v = string.match(a, "^([%w_]+)=(.*)$")
       if k then arg[k] = v end
     end
+    clients = math.min(tonumber(arg.clients) or 0, 128000)
     codes = {}
     good = 0
     if arg.host then wrk.headers["Host"] = arg.host end

@@ -1,6 +1,6 @@
 -- bench/join.lua: customers joining queues (POST /api/queues/{id}/join), for bench/run.sh.
 --
--- Arguments (after "--"): host=TENANT_HOST queues=ID,ID,... threads=N [base=K]
+-- Arguments (after "--"): host=TENANT_HOST queues=ID,ID,... threads=N [base=K] [clients=N]
 -- Every request joins the next queue of the list in turn with a phone number no other
 -- request of the run uses: +6012 followed by 7 digits, number base + (n-1)*threads + (id-1)
 -- for the n-th request of thread id. A phone already waiting in a queue would answer 200
@@ -25,6 +25,7 @@ bench.install({
 })
 
 function request()
+  bench.stamp()
   n = n + 1
   local number = base + (n - 1) * nthreads + (id - 1)
   local queue = queues[((n + id - 2) % #queues) + 1]

@@ -29,6 +29,8 @@ struct FileConfig {
     data_dir: Option<String>,
     trusted_proxies: Option<Vec<String>>,
     metrics_token: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -124,6 +126,15 @@ impl Config {
         web.environment = environment;
         web.trusted_proxies = trusted_proxies;
         web.metrics_token = env("METRICS_TOKEN").or(file.metrics_token);
+        web.smtp_url = env("SMTP_URL").or(file.smtp_url);
+        if let Some(url) = &web.smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            bail!("SMTP_URL must start with smtp:// or smtps://");
+        }
+        if let Some(from) = env("MAIL_FROM").or(file.mail_from) {
+            web.mail_from = from;
+        }
         Ok(Config {
             port,
             data_dir,

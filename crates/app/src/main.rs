@@ -225,7 +225,7 @@ async fn serve(config: Config) -> Result<()> {
         );
     }
     let state = qms_web::AppState::new(store, config.web.clone(), Some(metrics))
-        .map_err(|e| anyhow!("SESSION_SECRET cannot make a signing key: {e}"))?;
+        .map_err(|e| anyhow!("bad configuration: {e}"))?;
     let listener = match tokio::net::TcpListener::bind(("::", config.port)).await {
         Ok(l) => l,
         Err(_) => tokio::net::TcpListener::bind(("0.0.0.0", config.port))

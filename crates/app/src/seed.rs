@@ -3,14 +3,31 @@
 
 use crate::config::Config;
 use anyhow::{Result, anyhow};
-use qms_domain::Plan;
 use qms_domain::queue::QueueSettings;
-use qms_store::{Actor, NewBackOfficeUser, NewEntry, NewTenant, Store, StoreError};
+use qms_domain::{Plan, Role, TenantId};
+use qms_store::{
+    Actor, NewBackOfficeUser, NewEntry, NewTenant, NewUser, Store, StoreError, TokenKind,
+};
 use qms_web::Environment;
 use time::OffsetDateTime;
 
 pub const DEMO_OWNER_EMAIL: &str = "owner@demo.localhost";
 pub const DEMO_OWNER_PASSWORD: &str = "demo-owner-2026";
+/// Demo staff accounts besides the owner: (e-mail, name, role, password).
+pub const DEMO_STAFF: [(&str, &str, Role, &str); 2] = [
+    (
+        "manager@demo.localhost",
+        "Demo Manager",
+        Role::Manager,
+        "demo-manager-2026",
+    ),
+    (
+        "staff@demo.localhost",
+        "Demo Host",
+        Role::Staff,
+        "demo-staff-2026",
+    ),
+];
 pub const DEMO_ADMIN_EMAIL: &str = "admin@qms.localhost";
 pub const DEMO_ADMIN_PASSWORD: &str = "demo-admin-2026";
 
@@ -35,6 +52,12 @@ impl SeedReport {
         if self.tenant_created {
             println!("Seeded the demo tenant: {}", config.web.tenant_url("demo"));
             println!("  owner login: {DEMO_OWNER_EMAIL} / {DEMO_OWNER_PASSWORD}");
+            for (email, _, role, password) in DEMO_STAFF {
+                println!(
+                    "  {} login: {email} / {password}",
+                    role.as_str().to_lowercase()
+                );
+            }
         } else {
             println!(
                 "The demo tenant already exists: {}",
@@ -120,6 +143,9 @@ pub async fn demo(store: &dyn Store, _config: &Config) -> Result<SeedReport> {
                     .await?;
             }
         }
+        for (email, name, role, password) in DEMO_STAFF {
+            add_staff(store, tenant, email, name, role, password).await?;
+        }
         true
     };
     let admin_created = if store
@@ -154,4 +180,36 @@ async fn hash(password: &str) -> Result<String> {
     qms_web::auth::hash_password(password.to_string())
         .await
         .map_err(|_| anyhow!("cannot hash the demo password"))
+}
+
+/// Adds a staff account with a known password: invited, then the invitation redeemed.
+async fn add_staff(
+    store: &dyn Store,
+    tenant: TenantId,
+    email: &str,
+    name: &str,
+    role: Role,
+    password: &str,
+) -> Result<()> {
+    let token_hash = qms_web::session::hash_secret(&qms_web::session::random_secret());
+    let new = NewUser {
+        email: email.into(),
+        full_name: name.into(),
+        role,
+        invite_token_hash: token_hash.clone(),
+        invite_expires: OffsetDateTime::now_utc() + time::Duration::hours(1),
+    };
+    store.invite_user(tenant, new, &Actor::system()).await?;
+    let hash = hash(password).await?;
+    store
+        .redeem_token(
+            tenant,
+            TokenKind::Invite,
+            &token_hash,
+            &hash,
+            &Actor::system(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+    Ok(())
 }

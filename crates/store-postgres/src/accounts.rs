@@ -1,10 +1,12 @@
 //! A tenant's subscription, merchants, staff accounts and audit trail.
 
 use crate::journal::{self, Audit};
-use crate::rows::{self, now};
+use crate::rows::{self, ms, now};
 use crate::{PgStore, db_err};
 use qms_domain::TenantId;
-use qms_store::{Actor, AuditLog, Merchant, StoreError, StoreResult, Subscription, TenantUser};
+use qms_store::{
+    Actor, AuditFilter, AuditLog, Merchant, StoreError, StoreResult, Subscription, TenantUser,
+};
 use uuid::Uuid;
 
 impl PgStore {
@@ -109,15 +111,24 @@ impl PgStore {
     pub(crate) async fn do_audit_logs(
         &self,
         tenant: TenantId,
-        limit: i64,
+        f: &AuditFilter,
     ) -> StoreResult<Vec<AuditLog>> {
         let mut tx = self.tenant_tx(tenant).await?;
         let rows = sqlx::query(
             "SELECT * FROM audit_logs WHERE tenant_id = $1
-             ORDER BY created_at DESC, id DESC LIMIT $2",
+               AND ($2::text IS NULL OR action = $2)
+               AND ($3::uuid IS NULL OR user_id = $3)
+               AND ($4::timestamptz IS NULL OR created_at >= $4)
+               AND ($5::timestamptz IS NULL OR created_at < $5)
+             ORDER BY created_at DESC, id DESC LIMIT $6 OFFSET $7",
         )
         .bind(tenant.0)
-        .bind(limit.clamp(1, 1000))
+        .bind(f.action.as_deref())
+        .bind(f.user_id)
+        .bind(f.from.map(ms))
+        .bind(f.to.map(ms))
+        .bind(f.limit.clamp(1, 1000))
+        .bind(f.offset.max(0))
         .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;

@@ -22,8 +22,10 @@ mod moves;
 mod queues;
 mod rows;
 mod service_types;
+mod sessions;
 mod store_impl;
 mod tenants;
+mod users;
 
 use qms_domain::TenantId;
 use qms_store::{StoreError, StoreResult};

@@ -89,6 +89,7 @@ pub(crate) fn merchant(row: &PgRow) -> StoreResult<Merchant> {
 }
 
 pub(crate) fn user(row: &PgRow) -> StoreResult<TenantUser> {
+    let password_hash: Option<String> = get(row, "password_hash")?;
     Ok(TenantUser {
         id: get(row, "id")?,
         tenant_id: tenant_id(row, "tenant_id")?,
@@ -97,7 +98,9 @@ pub(crate) fn user(row: &PgRow) -> StoreResult<TenantUser> {
         role: parsed::<Role>(row, "role")?,
         is_active: get(row, "is_active")?,
         last_login: get(row, "last_login")?,
-        password_hash: get(row, "password_hash")?,
+        invited: password_hash.is_none(),
+        password_hash,
+        locked_until: get(row, "locked_until")?,
     })
 }
 

@@ -1,6 +1,6 @@
 //! The queue engine on PostgreSQL: the rules of joining and moving customers, the errors the
-//! store answers, and what happens when many callers act on one queue at once (no customer is
-//! called twice, no ticket repeats, no deadlock surfaces as a backend error).
+//! store answers, and what happens when many callers act at once (no customer is called twice,
+//! no ticket repeats, no deadlock surfaces as a backend error, limits and the last owner hold).
 //!
 //! Needs `TEST_DATABASE_URL`; skipped (one printed line) without it unless `QMS_TEST_STRICT=1`.
 
@@ -9,9 +9,13 @@
 mod common;
 
 use common::{customer, new_tenant, open_queue, server_url, with_fresh_database};
+use qms_domain::Role;
 use qms_domain::entry::{EntryStatus, Transition};
 use qms_domain::queue::QueueSettings;
-use qms_store::{Actor, BulkSelection, Joined, NewBackOfficeUser, Store, StoreError};
+use qms_store::{
+    Actor, AuditFilter, BulkSelection, Joined, NewBackOfficeUser, NewUser, Store, StoreError,
+    UserPatch,
+};
 use qms_store_postgres::PgStore;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -298,7 +302,11 @@ async fn joins_and_moves_follow_the_rules() {
         let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
         assert_eq!(types.iter().filter(|t| **t == "customer-joined").count(), 5);
         assert!(types.contains(&"called") && types.contains(&"reordered"));
-        let audit = store.audit_logs(tid, 500).await.expect("audit");
+        let filter = AuditFilter {
+            limit: 500,
+            ..AuditFilter::default()
+        };
+        let audit = store.audit_logs(tid, &filter).await.expect("audit");
         assert!(audit.windows(2).all(|w| w[0].created_at >= w[1].created_at));
         assert!(audit.iter().any(|a| a.action == "queue.reorder"));
         store.close().await;
@@ -437,6 +445,97 @@ async fn concurrent_joins_get_distinct_tickets_and_places() {
         assert_eq!(tickets, expected);
         let places: Vec<i64> = waiting.iter().map(|e| e.position).collect();
         assert_eq!(places, (1..=20).collect::<Vec<i64>>());
+        store.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_account_changes_keep_an_owner_and_the_user_limit() {
+    let Some(server) = server_url() else { return };
+    with_fresh_database(&server, |opts| async move {
+        let store = Arc::new(
+            PgStore::connect_with_options(opts, Some(8))
+                .await
+                .expect("connect"),
+        );
+        let t = new_tenant(&store, "golf").await;
+        let tid = t.tenant.id;
+        let invite = |email: String, role: Role| NewUser {
+            email,
+            full_name: "Staff".into(),
+            role,
+            invite_token_hash: Uuid::new_v4().simple().to_string(),
+            invite_expires: now() + time::Duration::days(1),
+        };
+        // A second owner, then both owners demoted at once: exactly one demotion may win.
+        let second = store
+            .invite_user(
+                tid,
+                invite("second@golf.example".into(), Role::Owner),
+                &Actor::system(),
+            )
+            .await
+            .expect("invite owner");
+        let mut tasks = Vec::new();
+        for id in [t.owner.id, second.id] {
+            let s = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let patch = UserPatch {
+                    role: Some(Role::Admin),
+                    ..UserPatch::default()
+                };
+                s.update_user(tid, id, patch, &Actor::system()).await
+            }));
+        }
+        let mut won = 0;
+        for task in tasks {
+            match task.await.expect("task") {
+                Ok(_) => won += 1,
+                Err(StoreError::LastOwner) => {}
+                Err(e) => panic!("demotion: {e:?}"),
+            }
+        }
+        assert_eq!(won, 1, "exactly one owner may step down");
+        let owners = store.list_users(tid).await.expect("users");
+        assert_eq!(
+            owners
+                .iter()
+                .filter(|u| u.role == Role::Owner && u.is_active)
+                .count(),
+            1
+        );
+
+        // BASIC allows 10 users; 2 exist; 12 invitations at once: 8 accepted, 4 refused.
+        let mut tasks = Vec::new();
+        for i in 0..12 {
+            let s = store.clone();
+            let new = invite(format!("staff{i}@golf.example"), Role::Staff);
+            tasks.push(tokio::spawn(async move {
+                s.invite_user(tid, new, &Actor::system()).await
+            }));
+        }
+        let (mut ok, mut limited) = (0, 0);
+        for task in tasks {
+            match task.await.expect("task") {
+                Ok(_) => ok += 1,
+                Err(StoreError::PlanLimit(_)) => limited += 1,
+                Err(e) => panic!("invite: {e:?}"),
+            }
+        }
+        assert_eq!((ok, limited), (8, 4));
+        assert_eq!(store.list_users(tid).await.expect("users").len(), 10);
+        let dup = store
+            .invite_user(
+                tid,
+                invite("staff0@golf.example".into(), Role::Staff),
+                &Actor::system(),
+            )
+            .await;
+        assert!(matches!(
+            dup,
+            Err(StoreError::PlanLimit(_) | StoreError::Taken("email"))
+        ));
         store.close().await;
     })
     .await;

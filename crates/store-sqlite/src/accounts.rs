@@ -4,7 +4,9 @@ use crate::journal::{self, Audit};
 use crate::rows::{self, id, ms, tid};
 use crate::{SqliteStore, db_err};
 use qms_domain::TenantId;
-use qms_store::{Actor, AuditLog, Merchant, StoreError, StoreResult, Subscription, TenantUser};
+use qms_store::{
+    Actor, AuditFilter, AuditLog, Merchant, StoreError, StoreResult, Subscription, TenantUser,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -102,13 +104,23 @@ impl SqliteStore {
     pub(crate) async fn do_audit_logs(
         &self,
         tenant: TenantId,
-        limit: i64,
+        f: &AuditFilter,
     ) -> StoreResult<Vec<AuditLog>> {
         let rows = sqlx::query(
-            "SELECT * FROM audit_logs WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+            "SELECT * FROM audit_logs WHERE tenant_id = $1
+               AND ($2 IS NULL OR action = $2)
+               AND ($3 IS NULL OR user_id = $3)
+               AND ($4 IS NULL OR created_at >= $4)
+               AND ($5 IS NULL OR created_at < $5)
+             ORDER BY created_at DESC, id DESC LIMIT $6 OFFSET $7",
         )
         .bind(tid(tenant))
-        .bind(limit.clamp(1, 1000))
+        .bind(f.action.as_deref())
+        .bind(f.user_id.map(id))
+        .bind(f.from.map(ms))
+        .bind(f.to.map(ms))
+        .bind(f.limit.clamp(1, 1000))
+        .bind(f.offset.max(0))
         .fetch_all(&self.reader)
         .await
         .map_err(db_err)?;

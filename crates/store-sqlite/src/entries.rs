@@ -598,8 +598,9 @@ async fn apply(
         }
         Transition::Requeue => {
             "UPDATE queue_entries SET status = $3, requeued_at = $4, completed_at = NULL,
-                 position = (SELECT COALESCE(MAX(position), 0) + 1 FROM queue_entries
-                             WHERE queue_id = queue_entries.queue_id AND status = 'waiting')
+                 position = (SELECT COALESCE(MAX(w.position), 0) + 1 FROM queue_entries w
+                             WHERE w.tenant_id = queue_entries.tenant_id
+                               AND w.queue_id = queue_entries.queue_id AND w.status = 'waiting')
              WHERE tenant_id = $1 AND id = $2"
         }
     };

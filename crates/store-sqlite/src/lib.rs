@@ -9,8 +9,10 @@ mod entries;
 mod journal;
 mod queues;
 mod rows;
+mod sessions;
 mod store_impl;
 mod tenants;
+mod users;
 
 use qms_store::{StoreError, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

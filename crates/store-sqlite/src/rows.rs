@@ -109,6 +109,7 @@ pub(crate) fn merchant(row: &SqliteRow) -> StoreResult<Merchant> {
 }
 
 pub(crate) fn user(row: &SqliteRow) -> StoreResult<TenantUser> {
+    let password_hash: Option<String> = get(row, "password_hash")?;
     Ok(TenantUser {
         id: uuid(row, "id")?,
         tenant_id: TenantId(uuid(row, "tenant_id")?),
@@ -117,7 +118,9 @@ pub(crate) fn user(row: &SqliteRow) -> StoreResult<TenantUser> {
         role: parsed::<Role>(row, "role")?,
         is_active: get(row, "is_active")?,
         last_login: opt_time(row, "last_login")?,
-        password_hash: get(row, "password_hash")?,
+        invited: password_hash.is_none(),
+        password_hash,
+        locked_until: opt_time(row, "locked_until")?,
     })
 }
 

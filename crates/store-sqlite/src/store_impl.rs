@@ -102,8 +102,107 @@ impl Store for SqliteStore {
         self.do_audit(tenant, actor, audit).await
     }
 
-    async fn audit_logs(&self, tenant: TenantId, limit: i64) -> StoreResult<Vec<AuditLog>> {
-        self.do_audit_logs(tenant, limit).await
+    async fn audit_logs(
+        &self,
+        tenant: TenantId,
+        filter: &AuditFilter,
+    ) -> StoreResult<Vec<AuditLog>> {
+        self.do_audit_logs(tenant, filter).await
+    }
+
+    async fn list_users(&self, tenant: TenantId) -> StoreResult<Vec<TenantUser>> {
+        self.do_list_users(tenant).await
+    }
+
+    async fn invite_user(
+        &self,
+        tenant: TenantId,
+        new: NewUser,
+        actor: &Actor,
+    ) -> StoreResult<TenantUser> {
+        self.do_invite_user(tenant, new, actor).await
+    }
+
+    async fn update_user(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        patch: UserPatch,
+        actor: &Actor,
+    ) -> StoreResult<TenantUser> {
+        self.do_update_user(tenant, id, patch, actor).await
+    }
+
+    async fn delete_user(&self, tenant: TenantId, id: Uuid, actor: &Actor) -> StoreResult<()> {
+        self.do_delete_user(tenant, id, actor).await
+    }
+
+    async fn set_reset_token(
+        &self,
+        tenant: TenantId,
+        user_id: Uuid,
+        token_hash: &str,
+        expires: OffsetDateTime,
+    ) -> StoreResult<()> {
+        self.do_set_reset_token(tenant, user_id, token_hash, expires)
+            .await
+    }
+
+    async fn redeem_token(
+        &self,
+        tenant: TenantId,
+        kind: TokenKind,
+        token_hash: &str,
+        password_hash: &str,
+        actor: &Actor,
+        now: OffsetDateTime,
+    ) -> StoreResult<TenantUser> {
+        self.do_redeem_token(tenant, kind, token_hash, password_hash, actor, now)
+            .await
+    }
+
+    async fn change_password(
+        &self,
+        tenant: TenantId,
+        user_id: Uuid,
+        password_hash: &str,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        self.do_change_password(tenant, user_id, password_hash, actor)
+            .await
+    }
+
+    async fn record_failed_login(
+        &self,
+        tenant: TenantId,
+        user_id: Option<Uuid>,
+        email: &str,
+        actor: &Actor,
+        threshold: i32,
+        locked_until: OffsetDateTime,
+    ) -> StoreResult<()> {
+        self.do_record_failed_login(tenant, user_id, email, actor, threshold, locked_until)
+            .await
+    }
+
+    async fn session_load(
+        &self,
+        id_hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<SessionRecord>> {
+        self.do_session_load(id_hash, now).await
+    }
+
+    async fn session_save(&self, record: &SessionRecord) -> StoreResult<()> {
+        self.do_session_save(record).await
+    }
+
+    async fn session_delete(&self, id_hash: &str) -> StoreResult<()> {
+        self.do_session_delete(id_hash).await
+    }
+
+    async fn sessions_purge_expired(&self, now: OffsetDateTime) -> StoreResult<u64> {
+        self.do_sessions_purge_expired(now).await
     }
 
     async fn list_queues(&self, tenant: TenantId) -> StoreResult<Vec<QueueSummary>> {

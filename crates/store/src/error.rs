@@ -38,6 +38,12 @@ pub enum StoreError {
     /// Customer cancellation is switched off for this queue.
     #[error("this queue does not allow customers to cancel")]
     CancellationNotAllowed,
+    /// The change would leave the tenant without an active OWNER.
+    #[error("a tenant must keep at least one active owner")]
+    LastOwner,
+    /// A one-time token that is unknown, used or expired.
+    #[error("this link is invalid or has expired")]
+    InvalidToken,
     /// A referenced record (named by the request field) does not exist for this tenant.
     #[error("{0} does not exist")]
     UnknownReference(&'static str),

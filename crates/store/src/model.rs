@@ -72,8 +72,13 @@ pub struct TenantUser {
     pub is_active: bool,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_login: Option<OffsetDateTime>,
+    /// True while the account waits for its invitation to be accepted.
+    pub invited: bool,
     #[serde(skip)]
     pub password_hash: Option<String>,
+    /// Sign-in refused until then after too many failures.
+    #[serde(skip)]
+    pub locked_until: Option<OffsetDateTime>,
 }
 
 /// An operator of the platform (BackOffice), separate from every tenant's users.
@@ -349,4 +354,64 @@ pub struct AnalyticsEvent {
     pub event_type: String,
     #[serde(with = "time::serde::rfc3339")]
     pub timestamp: OffsetDateTime,
+}
+
+/// A staff account to invite. The invitation link carries a random token; only its hash is
+/// stored.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    pub invite_token_hash: String,
+    pub invite_expires: OffsetDateTime,
+}
+
+/// Changes to a staff account; `None` keeps the value.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub full_name: Option<String>,
+    pub role: Option<Role>,
+    pub is_active: Option<bool>,
+}
+
+/// The two kinds of one-time token that set a password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Invite,
+    Reset,
+}
+
+/// Which audit rows to read, newest first.
+#[derive(Debug, Clone)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub user_id: Option<Uuid>,
+    pub from: Option<OffsetDateTime>,
+    pub to: Option<OffsetDateTime>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Default for AuditFilter {
+    fn default() -> Self {
+        AuditFilter {
+            action: None,
+            user_id: None,
+            from: None,
+            to: None,
+            limit: 50,
+            offset: 0,
+        }
+    }
+}
+
+/// A stored session. The id in the cookie is never stored: `id_hash` is its SHA-256.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    pub id_hash: String,
+    /// The session's content, JSON, owned by the web layer.
+    pub data: String,
+    pub user_id: Option<Uuid>,
+    pub expire: OffsetDateTime,
 }

@@ -60,8 +60,90 @@ pub trait Store: Send + Sync + 'static {
         resource_id: Option<String>,
         details: Option<serde_json::Value>,
     ) -> StoreResult<()>;
-    /// The newest audit rows first.
-    async fn audit_logs(&self, tenant: TenantId, limit: i64) -> StoreResult<Vec<AuditLog>>;
+    /// Audit rows matching the filter, newest first.
+    async fn audit_logs(
+        &self,
+        tenant: TenantId,
+        filter: &AuditFilter,
+    ) -> StoreResult<Vec<AuditLog>>;
+
+    // ----- tenant: staff accounts -----
+
+    /// Every account of the tenant, owners first.
+    async fn list_users(&self, tenant: TenantId) -> StoreResult<Vec<TenantUser>>;
+    /// Creates an invited account (no password yet). `PlanLimit` past `maxUsersPerTenant`,
+    /// `Taken("email")` for an address already used in this tenant.
+    async fn invite_user(
+        &self,
+        tenant: TenantId,
+        new: NewUser,
+        actor: &Actor,
+    ) -> StoreResult<TenantUser>;
+    /// Changes name, role or active flag; ends the account's sessions when it is deactivated.
+    /// `LastOwner` when no active OWNER would remain.
+    async fn update_user(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        patch: UserPatch,
+        actor: &Actor,
+    ) -> StoreResult<TenantUser>;
+    /// Deletes an account and its sessions. `LastOwner` for the last active OWNER.
+    async fn delete_user(&self, tenant: TenantId, id: Uuid, actor: &Actor) -> StoreResult<()>;
+    /// Stores the hash of a password-reset token for the account, replacing an earlier one.
+    async fn set_reset_token(
+        &self,
+        tenant: TenantId,
+        user_id: Uuid,
+        token_hash: &str,
+        expires: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Sets a password through a one-time token: unknown, used or expired tokens answer
+    /// `InvalidToken`. Clears the token and any lock-out, ends every session of the account and
+    /// writes the audit row, in one transaction.
+    async fn redeem_token(
+        &self,
+        tenant: TenantId,
+        kind: TokenKind,
+        token_hash: &str,
+        password_hash: &str,
+        actor: &Actor,
+        now: OffsetDateTime,
+    ) -> StoreResult<TenantUser>;
+    /// Changes a signed-in account's password and ends all its sessions.
+    async fn change_password(
+        &self,
+        tenant: TenantId,
+        user_id: Uuid,
+        password_hash: &str,
+        actor: &Actor,
+    ) -> StoreResult<()>;
+    /// Counts a failed sign-in (for a known account when `user_id` is given) and writes the
+    /// `auth.login_failed` audit row; at `threshold` consecutive failures the account is locked
+    /// until `locked_until`.
+    async fn record_failed_login(
+        &self,
+        tenant: TenantId,
+        user_id: Option<Uuid>,
+        email: &str,
+        actor: &Actor,
+        threshold: i32,
+        locked_until: OffsetDateTime,
+    ) -> StoreResult<()>;
+
+    // ----- sessions (not tenant-scoped: a session names its own site) -----
+
+    /// The session with this id hash, if it has not expired at `now`.
+    async fn session_load(
+        &self,
+        id_hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<SessionRecord>>;
+    /// Creates or replaces a session.
+    async fn session_save(&self, record: &SessionRecord) -> StoreResult<()>;
+    async fn session_delete(&self, id_hash: &str) -> StoreResult<()>;
+    /// Deletes sessions that expired before `now`; answers how many.
+    async fn sessions_purge_expired(&self, now: OffsetDateTime) -> StoreResult<u64>;
 
     // ----- tenant: queues and service types -----
 

@@ -6,10 +6,14 @@
 //! PostgreSQL database `qms_test_<hex>` through that URL and drops it again; without it, each
 //! [`TestDb`] is a SQLite file in a temporary directory. The same tests thus run on both.
 
+pub mod smtp;
+
 use qms_domain::entry::Platform;
 use qms_domain::queue::QueueSettings;
 use qms_domain::{Plan, TenantId};
-use qms_store::{Actor, NewEntry, NewTenant, Store, StoreError, StoreResult, UserType};
+use qms_store::{
+    Actor, AuditFilter, NewEntry, NewTenant, Store, StoreError, StoreResult, UserType,
+};
 use rand::Rng;
 use sqlx::{AssertSqlSafe, Connection, Executor};
 use std::sync::Arc;
@@ -47,6 +51,7 @@ enum Place {
         dir: Option<tempfile::TempDir>,
         url: String,
     },
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Postgres {
         admin_url: String,
         url: String,
@@ -305,6 +310,14 @@ async fn run_sql(url: &str, sql: &str) -> Result<u64, sqlx::Error> {
     Err(sqlx::Error::Configuration(
         "qms-testkit was built without its `postgres` feature".into(),
     ))
+}
+
+/// The `limit` newest audit rows, unfiltered.
+pub fn newest(limit: i64) -> AuditFilter {
+    AuditFilter {
+        limit,
+        ..AuditFilter::default()
+    }
 }
 
 /// Unwraps a store answer in fixture code, naming what failed.

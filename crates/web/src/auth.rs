@@ -1,21 +1,23 @@
-//! Staff authentication for programs: password hashing (argon2id, OWASP parameters), the
-//! short-lived API token answered by `POST /api/auth/login`, and the [`Staff`] extractor that
-//! checks it on every staff route (tenant, account still active, role).
+//! Authentication of staff: password hashing (argon2id, OWASP parameters), short-lived API
+//! tokens, and the [`Staff`] extractor, which accepts an API token (`Authorization: Bearer`) or
+//! a browser session, checks that it belongs to this tenant and an active account, and guards
+//! by role with [`Staff::require`]. The sign-in logic shared by the API and the pages is
+//! [`sign_in`]: per-address and per-account lock-out, constant work for unknown e-mails, audit.
 
+use crate::client::ClientIp;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::session::{self, Session, SessionKind};
 use crate::state::AppState;
 use crate::tenancy::CurrentTenant;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
-use axum::Json;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use qms_domain::{Role, TenantId};
-use qms_store::{Actor, TenantUser, UserType};
+use qms_store::{Actor, Tenant, TenantUser, UserType};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -53,8 +55,16 @@ pub async fn verify_password(password: String, hash: String) -> bool {
     .unwrap_or(false)
 }
 
-/// A hash of a random password, used to spend the same time on unknown e-mails as on known ones.
-static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+/// A hash of a random password, checked against on unknown e-mails so that they take as long
+/// as known ones.
+static DUMMY_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+async fn dummy_hash() -> Result<String, ApiError> {
+    DUMMY_HASH
+        .get_or_try_init(|| hash_password(Uuid::new_v4().to_string()))
+        .await
+        .cloned()
+}
 
 /// The signing keys of API tokens, derived from the session secret.
 pub struct TokenKeys {
@@ -107,6 +117,8 @@ pub struct Staff {
     pub user: TenantUser,
     pub tenant: TenantId,
     pub actor: Actor,
+    /// The browser session, when signed in through one (not with a token).
+    pub session: Option<Session>,
 }
 
 impl Staff {
@@ -118,25 +130,122 @@ impl Staff {
             Err(ApiError::forbidden())
         }
     }
+
+    /// The CSRF token to put in forms (browser sessions only).
+    pub fn csrf(&self) -> &str {
+        self.session
+            .as_ref()
+            .map(|s| s.data.csrf.as_str())
+            .unwrap_or("")
+    }
+
+    /// The staff member an API token names, if the token is valid for `tenant` and the account
+    /// is active. Used by the HTTP extractor and by the realtime handshake.
+    pub async fn from_token(
+        state: &AppState,
+        tenant: &Tenant,
+        token: &str,
+        actor: Actor,
+    ) -> Result<Staff, ApiError> {
+        let validation = Validation {
+            leeway: 5,
+            ..Validation::default()
+        };
+        let claims =
+            jsonwebtoken::decode::<Claims>(token.trim(), &state.keys.decoding, &validation)
+                .map_err(|_| ApiError::unauthorized())?
+                .claims;
+        if claims.tid != tenant.id.0 {
+            return Err(ApiError::unauthorized());
+        }
+        Self::active(state, tenant, claims.sub, actor, None).await
+    }
+
+    /// The staff member of a browser session, if it is a staff session of `tenant`.
+    pub async fn from_session(
+        state: &AppState,
+        tenant: &Tenant,
+        session: Session,
+        actor: Actor,
+    ) -> Result<Staff, ApiError> {
+        if session.data.kind != SessionKind::Staff || session.data.tenant != Some(tenant.id.0) {
+            return Err(ApiError::unauthorized());
+        }
+        let user = session.data.user;
+        Self::active(state, tenant, user, actor, Some(session)).await
+    }
+
+    async fn active(
+        state: &AppState,
+        tenant: &Tenant,
+        user: Uuid,
+        actor: Actor,
+        session: Option<Session>,
+    ) -> Result<Staff, ApiError> {
+        let user = state
+            .store
+            .user_by_id(tenant.id, user)
+            .await?
+            .filter(|u| u.is_active && u.password_hash.is_some())
+            .ok_or_else(ApiError::unauthorized)?;
+        let actor = Actor {
+            user_id: Some(user.id),
+            user_type: UserType::Merchant,
+            ..actor
+        };
+        Ok(Staff {
+            user,
+            tenant: tenant.id,
+            actor,
+            session,
+        })
+    }
+
+    /// The staff member a request is signed in as: a bearer token if one is sent, else the
+    /// browser session (already loaded by the CSRF layer when present).
+    pub async fn from_request(
+        state: &AppState,
+        tenant: &Tenant,
+        parts: &Parts,
+    ) -> Result<Staff, ApiError> {
+        let actor = request_actor(parts, UserType::Merchant);
+        if let Some(token) = bearer(&parts.headers) {
+            return Staff::from_token(state, tenant, token, actor).await;
+        }
+        let session = match parts.extensions.get::<Session>() {
+            Some(s) => Some(s.clone()),
+            None => session::load(state, &parts.headers).await?,
+        };
+        match session {
+            Some(s) => Staff::from_session(state, tenant, s, actor).await,
+            None => Err(ApiError::unauthorized()),
+        }
+    }
 }
 
-/// The client's address and user agent, for audit rows.
-pub fn client_actor(
-    parts_headers: &HeaderMap,
-    peer: Option<std::net::SocketAddr>,
-) -> (Option<String>, Option<String>) {
-    let ua = parts_headers
-        .get(header::USER_AGENT)
+/// The bearer token of a request, if any.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(300).collect());
-    (peer.map(|p| p.ip().to_string()), ua)
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
-fn peer(parts: &Parts) -> Option<std::net::SocketAddr> {
-    parts
+/// The audit actor of a request: client address and user agent.
+pub fn request_actor(parts: &Parts, user_type: UserType) -> Actor {
+    let ip = parts
         .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0)
+        .get::<ClientIp>()
+        .and_then(|c| c.0)
+        .map(|ip| ip.to_string());
+    Actor {
+        user_id: None,
+        user_type,
+        ip_address: ip,
+        user_agent: crate::client::user_agent(&parts.headers),
+    }
 }
 
 impl FromRequestParts<AppState> for Staff {
@@ -147,38 +256,7 @@ impl FromRequestParts<AppState> for Staff {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let CurrentTenant(tenant) = CurrentTenant::from_request_parts(parts, state).await?;
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(ApiError::unauthorized)?;
-        let validation = Validation { leeway: 5, ..Validation::default() };
-        let claims =
-            jsonwebtoken::decode::<Claims>(token.trim(), &state.keys.decoding, &validation)
-                .map_err(|_| ApiError::unauthorized())?
-                .claims;
-        if claims.tid != tenant.id.0 {
-            return Err(ApiError::unauthorized());
-        }
-        let user = state
-            .store
-            .user_by_id(tenant.id, claims.sub)
-            .await?
-            .filter(|u| u.is_active)
-            .ok_or_else(ApiError::unauthorized)?;
-        let (ip, ua) = client_actor(&parts.headers, peer(parts));
-        let actor = Actor {
-            user_id: Some(user.id),
-            user_type: UserType::Merchant,
-            ip_address: ip,
-            user_agent: ua,
-        };
-        Ok(Staff {
-            user,
-            tenant: tenant.id,
-            actor,
-        })
+        Staff::from_request(state, &tenant, parts).await
     }
 }
 
@@ -190,94 +268,104 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let (ip, ua) = client_actor(&parts.headers, peer(parts));
-        Ok(Client(Actor::customer(ip, ua)))
+        Ok(Client(request_actor(parts, UserType::Customer)))
     }
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct LoginRequest {
-    pub email: String,
-    pub password: String,
+/// Why a sign-in failed.
+#[derive(Debug)]
+pub enum SignInError {
+    /// Wrong e-mail or password (the same answer for both).
+    Invalid,
+    /// Too many failures from this address or for this account.
+    Locked,
+    Other(ApiError),
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct LoginResponse {
-    /// Send as `Authorization: Bearer <token>`.
-    pub token: String,
-    pub token_type: &'static str,
-    /// Seconds until the token expires.
-    pub expires_in: u64,
-    #[schema(value_type = Object)]
-    pub user: TenantUser,
-}
-
-/// Signs a staff member in and answers an API token.
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, description = "wrong e-mail or password")))]
-pub async fn login(
-    State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
-    crate::auth::Client(actor): crate::auth::Client,
-    ApiJson(body): ApiJson<LoginRequest>,
-) -> Result<Json<LoginResponse>, ApiError> {
-    let email = body.email.trim().to_lowercase();
-    let user = state.store.user_by_email(tenant.id, &email).await?;
-    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let ok = match hash {
-        Some(hash) => verify_password(body.password, hash).await,
-        None => {
-            // Spend the same time whether or not the account exists.
-            let dummy = match DUMMY_HASH.get() {
-                Some(h) => h.clone(),
-                None => {
-                    let h = hash_password(Uuid::new_v4().to_string()).await?;
-                    DUMMY_HASH.get_or_init(|| h).clone()
-                }
-            };
-            let _ = verify_password(body.password, dummy).await;
-            false
-        }
-    };
-    let user = match user {
-        Some(u) if ok && u.is_active => u,
-        _ => {
-            let details = serde_json::json!({"email": email});
-            state
-                .store
-                .audit(
-                    tenant.id,
-                    &actor,
-                    "auth.login_failed",
-                    "tenant_user",
-                    None,
-                    Some(details),
-                )
-                .await?;
-            return Err(ApiError::new(
+impl From<SignInError> for ApiError {
+    fn from(e: SignInError) -> Self {
+        match e {
+            SignInError::Invalid => ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
                 "wrong e-mail or password",
-            ));
+            ),
+            SignInError::Locked => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "locked_out",
+                "too many failed sign-ins; try again in 15 minutes",
+            ),
+            SignInError::Other(e) => e,
+        }
+    }
+}
+
+impl From<qms_store::StoreError> for SignInError {
+    fn from(e: qms_store::StoreError) -> Self {
+        SignInError::Other(e.into())
+    }
+}
+
+/// Checks e-mail and password for a tenant. Counts failures per address (in memory) and per
+/// account (in the database), locking either out after ten; writes the audit rows.
+pub async fn sign_in(
+    state: &AppState,
+    tenant: &Tenant,
+    email: &str,
+    password: String,
+    actor: &Actor,
+    ip: Option<std::net::IpAddr>,
+) -> Result<TenantUser, SignInError> {
+    if ip.is_some_and(|ip| state.limits.login_locked(ip)) {
+        return Err(SignInError::Locked);
+    }
+    let email = email.trim().to_lowercase();
+    let user = state.store.user_by_email(tenant.id, &email).await?;
+    let now = OffsetDateTime::now_utc();
+    if let Some(u) = &user
+        && u.locked_until.is_some_and(|t| t > now)
+    {
+        return Err(SignInError::Locked);
+    }
+    let hash = user
+        .as_ref()
+        .filter(|u| u.is_active)
+        .and_then(|u| u.password_hash.clone());
+    let ok = match hash {
+        Some(hash) => verify_password(password, hash).await,
+        None => {
+            let dummy = dummy_hash().await.map_err(SignInError::Other)?;
+            let _ = verify_password(password, dummy).await;
+            false
         }
     };
-    let staff_actor = Actor {
-        user_id: Some(user.id),
-        user_type: UserType::Merchant,
-        ..actor
-    };
-    state
-        .store
-        .record_login(tenant.id, user.id, &staff_actor)
-        .await?;
-    let ttl = state.settings.api_token_ttl;
-    let token = issue_token(&state.keys, &user, ttl)?;
-    Ok(Json(LoginResponse {
-        token,
-        token_type: "Bearer",
-        expires_in: ttl.as_secs(),
-        user,
-    }))
+    match user {
+        Some(u) if ok => {
+            let actor = Actor {
+                user_id: Some(u.id),
+                ..actor.clone()
+            };
+            state.store.record_login(tenant.id, u.id, &actor).await?;
+            Ok(u)
+        }
+        other => {
+            let until = now + time::Duration::seconds(crate::limits::LOCKOUT.as_secs() as i64);
+            let user_id = other.map(|u| u.id);
+            state
+                .store
+                .record_failed_login(
+                    tenant.id,
+                    user_id,
+                    &email,
+                    actor,
+                    crate::limits::LOGIN_FAILURES as i32,
+                    until,
+                )
+                .await?;
+            if let Some(ip) = ip {
+                state.limits.login_failed(ip);
+            }
+            Err(SignInError::Invalid)
+        }
+    }
 }

@@ -133,6 +133,10 @@ impl From<StoreError> for ApiError {
             StoreError::CancellationNotAllowed => {
                 ApiError::new(S::FORBIDDEN, "cancellation_not_allowed", e.to_string())
             }
+            StoreError::LastOwner => ApiError::new(S::CONFLICT, "last_owner", e.to_string()),
+            StoreError::InvalidToken => {
+                ApiError::new(S::BAD_REQUEST, "invalid_token", e.to_string())
+            }
             StoreError::UnknownReference(field) => ApiError::field(field, "does not exist"),
             StoreError::Backend(msg) => {
                 tracing::error!(error = %msg, "database error");

@@ -6,10 +6,15 @@
 
 pub mod api;
 pub mod auth;
+pub mod client;
+pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod limits;
+pub mod mail;
 pub mod ops;
 pub mod pages;
+pub mod session;
 pub mod settings;
 pub mod state;
 pub mod tenancy;
@@ -20,7 +25,7 @@ pub use state::AppState;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Router, middleware};
 use std::future::Future;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -35,10 +40,29 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .route("/", get(pages::home))
+        .route("/dashboard", get(pages::dashboard))
+        .route(
+            "/auth/login",
+            get(pages::auth::login_page).post(pages::auth::login_submit),
+        )
+        .route("/auth/logout", post(pages::auth::logout))
+        .route(
+            "/auth/forgot-password",
+            get(pages::auth::forgot_page).post(pages::auth::forgot_submit),
+        )
+        .route(
+            "/auth/reset-password",
+            get(pages::auth::reset_page).post(pages::auth::reset_submit),
+        )
+        .route(
+            "/auth/accept-invite",
+            get(pages::auth::invite_page).post(pages::auth::invite_submit),
+        )
         .route("/static/app.css", get(stylesheet))
         .merge(api::router())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()))
         .fallback(fallback)
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             tenancy::resolve_site,
@@ -47,7 +71,8 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics));
     routes
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(ops::security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), ops::security_headers))
+        .layer(ops::cors(&state.settings.base_domain))
         .layer(middleware::from_fn(ops::track_metrics))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -86,8 +111,18 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let limits = state.limits.clone();
+    let pruner = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limits.prune();
+        }
+    });
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    pruner.abort();
+    served
 }

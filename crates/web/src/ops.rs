@@ -72,10 +72,23 @@ pub async fn track_metrics(req: Request, next: Next) -> Response {
     response
 }
 
-/// Security headers on every answer (the full CSP comes with the pages that need it).
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// The content security policy of every page: only our own scripts, styles and connections.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    font-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'none'; object-src 'none'; \
+    base-uri 'self'; form-action 'self'";
+/// The API docs page (Swagger UI) sets inline styles.
+const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; frame-ancestors 'none'; object-src 'none'; base-uri 'self'";
+
+/// Security headers on every answer (TSD §7.2, stricter: no inline scripts, no framing).
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let docs = req.uri().path().starts_with("/api/docs");
     let mut response = next.run(req).await;
     let h = response.headers_mut();
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static(if docs { DOCS_CSP } else { CSP }),
+    );
     h.insert(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
@@ -85,5 +98,80 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    if state.settings.environment == crate::Environment::Production {
+        h.insert(
+            "strict-transport-security",
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     response
+}
+
+/// CORS (TSD §7.5, built from `BASE_DOMAIN`): pages of the platform's own hosts may call the
+/// API; credentials are not shared across origins (API clients use bearer tokens).
+pub fn cors(base_domain: &str) -> tower_http::cors::CorsLayer {
+    use axum::http::{Method, header::HeaderName};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let base = base_domain.to_ascii_lowercase();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            origin
+                .to_str()
+                .ok()
+                .is_some_and(|o| origin_allowed(o, &base))
+        }))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            HeaderName::from_static("x-csrf-token"),
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// `http(s)://{base}` or `http(s)://{label}.{base}`, with an optional port.
+pub fn origin_allowed(origin: &str, base: &str) -> bool {
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return false;
+    };
+    if scheme != "https" && scheme != "http" {
+        return false;
+    }
+    let host = match rest.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => rest,
+    };
+    let host = host.to_ascii_lowercase();
+    host == base
+        || host
+            .strip_suffix(base)
+            .and_then(|l| l.strip_suffix('.'))
+            .is_some_and(|label| {
+                !label.is_empty()
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_allowed;
+
+    #[test]
+    fn origins_of_the_platform_are_allowed() {
+        assert!(origin_allowed("http://demo.localhost:3000", "localhost"));
+        assert!(origin_allowed("https://localhost", "localhost"));
+        assert!(origin_allowed("https://acme.qms.example", "qms.example"));
+        assert!(!origin_allowed("https://evil.example", "qms.example"));
+        assert!(!origin_allowed("https://a.b.qms.example", "qms.example"));
+        assert!(!origin_allowed("https://evilqms.example", "qms.example"));
+        assert!(!origin_allowed("null", "qms.example"));
+        assert!(!origin_allowed("ftp://acme.qms.example", "qms.example"));
+    }
 }

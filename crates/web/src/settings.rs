@@ -26,6 +26,10 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpAddr>,
     /// When set, `/metrics` needs `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
+    /// The mail server for invitations and password resets (`smtp://…`); none disables e-mail.
+    pub smtp_url: Option<String>,
+    /// The sender of e-mail.
+    pub mail_from: String,
 }
 
 impl std::fmt::Debug for Settings {
@@ -56,6 +60,8 @@ impl Settings {
             api_token_ttl: Duration::from_secs(15 * 60),
             trusted_proxies: Vec::new(),
             metrics_token: None,
+            smtp_url: None,
+            mail_from: "QMS <no-reply@localhost.localdomain>".into(),
         }
     }
 

@@ -2,6 +2,8 @@
 //! and the signing keys. Cheap to clone (all shared behind `Arc`).
 
 use crate::auth::TokenKeys;
+use crate::limits::Limits;
+use crate::mail::{Mailer, NoMailer, SmtpMailer};
 use crate::settings::Settings;
 use crate::tenancy::TenantCache;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -15,22 +17,34 @@ pub struct AppState {
     pub tenants: Arc<TenantCache>,
     pub keys: Arc<TokenKeys>,
     pub metrics: Option<PrometheusHandle>,
+    pub limits: Arc<Limits>,
+    pub mailer: Arc<dyn Mailer>,
 }
 
 impl AppState {
-    /// Fails only when the session secret cannot make a signing key.
+    /// Fails when the session secret cannot make a signing key or the mail settings are bad.
     pub fn new(
         store: Arc<dyn Store>,
         settings: Settings,
         metrics: Option<PrometheusHandle>,
-    ) -> Result<Self, jsonwebtoken::errors::Error> {
-        let keys = TokenKeys::new(&settings.session_secret)?;
+    ) -> Result<Self, String> {
+        let keys =
+            TokenKeys::new(&settings.session_secret).map_err(|e| format!("SESSION_SECRET: {e}"))?;
+        let mailer: Arc<dyn Mailer> = match &settings.smtp_url {
+            Some(url) => Arc::new(
+                SmtpMailer::new(url, &settings.mail_from)
+                    .map_err(|e| format!("SMTP_URL/MAIL_FROM: {e}"))?,
+            ),
+            None => Arc::new(NoMailer),
+        };
         Ok(AppState {
             store,
             settings: Arc::new(settings),
             tenants: Arc::new(TenantCache::default()),
             keys: Arc::new(keys),
             metrics,
+            limits: Arc::new(Limits::default()),
+            mailer,
         })
     }
 }

@@ -6,12 +6,16 @@
 //! Resolved tenants are cached for a few seconds per instance; changes made through this
 //! instance invalidate at once.
 
+use crate::client::{ClientIp, client_ip};
 use crate::error::{ApiError, PageError};
+use crate::limits::Decision;
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use qms_domain::Plan;
 use qms_store::{StoreResult, Tenant};
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -82,20 +86,23 @@ pub fn classify_host(host: &str, base_domain: &str) -> HostKind {
 const CACHE_TTL: Duration = Duration::from_secs(5);
 const CACHE_MAX: usize = 10_000;
 
+/// A host's tenant and plan (or `None`: no active tenant there), and when it was looked up.
+type CacheEntry = (Option<(Tenant, Plan)>, Instant);
+
 /// A short-lived cache of host → tenant lookups (negative answers included).
 #[derive(Default)]
 pub struct TenantCache {
-    entries: RwLock<HashMap<HostKind, (Option<Tenant>, Instant)>>,
+    entries: RwLock<HashMap<HostKind, CacheEntry>>,
 }
 
 impl TenantCache {
-    fn get(&self, key: &HostKind) -> Option<Option<Tenant>> {
+    fn get(&self, key: &HostKind) -> Option<Option<(Tenant, Plan)>> {
         let map = self.entries.read().ok()?;
         let (tenant, at) = map.get(key)?;
         (at.elapsed() < CACHE_TTL).then(|| tenant.clone())
     }
 
-    fn put(&self, key: HostKind, tenant: Option<Tenant>) {
+    fn put(&self, key: HostKind, tenant: Option<(Tenant, Plan)>) {
         if let Ok(mut map) = self.entries.write() {
             if map.len() >= CACHE_MAX {
                 map.clear();
@@ -113,8 +120,9 @@ impl TenantCache {
 }
 
 impl AppState {
-    /// Resolves the tenant of a host, from the cache or the store. Inactive tenants are `None`.
-    pub async fn tenant_for(&self, kind: &HostKind) -> StoreResult<Option<Tenant>> {
+    /// Resolves the tenant of a host and its plan, from the cache or the store. Inactive
+    /// tenants are `None`.
+    pub async fn tenant_for(&self, kind: &HostKind) -> StoreResult<Option<(Tenant, Plan)>> {
         if let Some(hit) = self.tenants.get(kind) {
             return Ok(hit);
         }
@@ -123,7 +131,13 @@ impl AppState {
             HostKind::CustomDomain(domain) => self.store.tenant_by_domain(domain).await?,
             _ => None,
         };
-        let active = found.filter(|t| t.is_active);
+        let active = match found.filter(|t| t.is_active) {
+            Some(t) => {
+                let plan = self.store.subscription(t.id).await?.plan;
+                Some((t, plan))
+            }
+            None => None,
+        };
         self.tenants.put(kind.clone(), active.clone());
         Ok(active)
     }
@@ -137,6 +151,12 @@ fn is_host_independent(path: &str) -> bool {
 /// Middleware: resolves the [`Site`] and stores it in the request's extensions, or answers 404.
 pub async fn resolve_site(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let ip = client_ip(peer, req.headers(), &state.settings.trusted_proxies);
+    req.extensions_mut().insert(ClientIp(ip));
     if is_host_independent(&path) {
         return next.run(req).await;
     }
@@ -149,6 +169,7 @@ pub async fn resolve_site(State(state): State<AppState>, mut req: Request, next:
         .unwrap_or("")
         .to_string();
     let kind = classify_host(&host, &state.settings.base_domain);
+    let mut plan = None;
     let site = if path == "/backoffice" || path.starts_with("/backoffice/") {
         Site::BackOffice
     } else {
@@ -158,7 +179,10 @@ pub async fn resolve_site(State(state): State<AppState>, mut req: Request, next:
             HostKind::Invalid => return not_found(is_api),
             HostKind::Subdomain(_) | HostKind::CustomDomain(_) => {
                 match state.tenant_for(&kind).await {
-                    Ok(Some(tenant)) => Site::Tenant(tenant),
+                    Ok(Some((tenant, p))) => {
+                        plan = Some(p);
+                        Site::Tenant(tenant)
+                    }
                     Ok(None) => return not_found(is_api),
                     Err(e) => {
                         return if is_api {
@@ -171,11 +195,41 @@ pub async fn resolve_site(State(state): State<AppState>, mut req: Request, next:
             }
         }
     };
+    let mut decision = None;
     if let Site::Tenant(t) = &site {
         tracing::Span::current().record("tenant", tracing::field::display(&t.slug));
+        if let (true, Some(plan), Some(ip)) = (is_api, plan, ip) {
+            let d = state.limits.plan(plan, t.id, ip);
+            if !d.allowed {
+                let mut res = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "too many requests; slow down",
+                )
+                .into_response();
+                rate_limit_headers(&mut res, &d);
+                return res;
+            }
+            decision = Some(d);
+        }
     }
     req.extensions_mut().insert(site);
-    next.run(req).await
+    let mut res = next.run(req).await;
+    if let Some(d) = decision {
+        rate_limit_headers(&mut res, &d);
+    }
+    res
+}
+
+/// Adds the `RateLimit-*` headers (and `Retry-After` on a refusal).
+pub fn rate_limit_headers(res: &mut Response, d: &Decision) {
+    let h = res.headers_mut();
+    h.insert("ratelimit-limit", HeaderValue::from(d.limit));
+    h.insert("ratelimit-remaining", HeaderValue::from(d.remaining));
+    h.insert("ratelimit-reset", HeaderValue::from(d.reset_secs));
+    if !d.allowed {
+        h.insert("retry-after", HeaderValue::from(d.reset_secs));
+    }
 }
 
 fn not_found(is_api: bool) -> Response {

@@ -129,7 +129,11 @@ async fn staff_routes_need_a_valid_token_of_this_tenant() {
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["code"], "invalid_credentials");
-    let logs = app.store().audit_logs(a.tenant, 50).await.unwrap();
+    let logs = app
+        .store()
+        .audit_logs(a.tenant, &qms_store::AuditFilter::default())
+        .await
+        .unwrap();
     assert!(logs.iter().any(|l| l.action == "auth.login_failed"));
     assert!(logs.iter().any(|l| l.action == "auth.login"));
 }
@@ -253,7 +257,13 @@ async fn a_customer_joins_and_is_moved_through_the_whole_lifecycle() {
     );
     let actions: HashSet<_> = app
         .store()
-        .audit_logs(t.tenant, 100)
+        .audit_logs(
+            t.tenant,
+            &qms_store::AuditFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap()
         .into_iter()
@@ -665,6 +675,7 @@ async fn concurrent_joins_get_distinct_places_and_tickets() {
         tasks.push(tokio::spawn(async move {
             call(
                 app.public(&t, Method::POST, &format!("/api/queues/{}/join", t.queue))
+                    .header("x-forwarded-for", common::client_address(&i.to_string()))
                     .json(
                         &json!({"customerName": format!("C{i}"), "customerPhone": phone(100 + i)}),
                     ),

@@ -2,10 +2,10 @@
 //! written since a point), line checks, and shortcuts to put an entry into a given status.
 
 use qms_domain::entry::{EntryStatus, Transition};
-use qms_store::{AnalyticsEvent, AuditLog, Joined, NewEntry, QueueEntry, Store};
-use qms_testkit::{Fixture, new_entry, ok};
+use qms_store::{AnalyticsEvent, AuditLog, Joined, NewEntry, QueueEntry, SessionRecord, Store};
+use qms_testkit::{Fixture, new_entry, newest, ok};
 use std::collections::HashSet;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 /// The audit rows of a tenant and analytics events of a queue that existed at one moment.
@@ -16,7 +16,10 @@ pub struct Snapshot {
 
 impl Snapshot {
     pub async fn take(store: &dyn Store, fx: &Fixture) -> Snapshot {
-        let audits = ok("audit_logs", store.audit_logs(fx.tenant, 1000).await);
+        let audits = ok(
+            "audit_logs",
+            store.audit_logs(fx.tenant, &newest(1000)).await,
+        );
         let events = ok(
             "analytics_events",
             store.analytics_events(fx.tenant, fx.queue).await,
@@ -33,7 +36,10 @@ impl Snapshot {
         store: &dyn Store,
         fx: &Fixture,
     ) -> (Vec<AuditLog>, Vec<AnalyticsEvent>) {
-        let audits = ok("audit_logs", store.audit_logs(fx.tenant, 1000).await);
+        let audits = ok(
+            "audit_logs",
+            store.audit_logs(fx.tenant, &newest(1000)).await,
+        );
         let events = ok(
             "analytics_events",
             store.analytics_events(fx.tenant, fx.queue).await,
@@ -192,4 +198,29 @@ pub fn recent(t: Option<OffsetDateTime>, what: &str) {
     let t = t.unwrap_or_else(|| panic!("{what} is not set"));
     let age = OffsetDateTime::now_utc() - t;
     assert!(age.whole_seconds().abs() < 30, "{what} = {t} is not recent");
+}
+
+/// Now, to the whole second (every backend stores at least that precisely).
+pub fn now_s() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now - Duration::nanoseconds(i64::from(now.nanosecond()))
+}
+
+/// A stored session for tests.
+pub fn session(id: &str, user: Option<Uuid>, expire: OffsetDateTime) -> SessionRecord {
+    SessionRecord {
+        id_hash: id.into(),
+        data: format!("{{\"sid\":\"{id}\"}}"),
+        user_id: user,
+        expire,
+    }
+}
+
+/// The session exists and has not expired.
+pub async fn live(s: &dyn Store, id: &str) -> bool {
+    ok(
+        "session_load",
+        s.session_load(id, OffsetDateTime::now_utc()).await,
+    )
+    .is_some()
 }

@@ -6,7 +6,7 @@ use qms_domain::entry::{EntryStatus, Transition};
 use qms_store::{
     BulkSelection, NewServiceType, QueueEntry, Store, StoreError, StoreResult, TenantId,
 };
-use qms_testkit::{Fixture, TestDb, assert_refused, new_entry, ok, open_queue, same_error};
+use qms_testkit::{Fixture, TestDb, assert_refused, new_entry, newest, ok, open_queue, same_error};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -36,7 +36,7 @@ async fn state(s: &dyn Store, fx: &Fixture) -> State {
         ),
         service_types: ok("service_types", s.service_types(fx.tenant).await),
         events: ok("events", s.analytics_events(fx.tenant, fx.queue).await).len(),
-        audits: ok("audit_logs", s.audit_logs(fx.tenant, 1000).await).len(),
+        audits: ok("audit_logs", s.audit_logs(fx.tenant, &newest(1000)).await).len(),
         owner: ok("user_by_id", s.user_by_id(fx.tenant, fx.owner).await),
         merchants: ok("merchants", s.merchants(fx.tenant).await),
         subscription: ok("subscription", s.subscription(fx.tenant).await),
@@ -81,7 +81,7 @@ async fn another_tenant_reads_nothing_and_changes_nothing() {
     let e3 = apply(s, &a, e3.id, Transition::Call).await;
     let before = state(s, &a).await;
     assert_eq!(before.entries.len(), 3);
-    let b_audits = ok("audit_logs", s.audit_logs(b.tenant, 1000).await).len();
+    let b_audits = ok("audit_logs", s.audit_logs(b.tenant, &newest(1000)).await).len();
     let (bt, actor) = (b.tenant, b.staff());
 
     // ----- reads -----
@@ -117,7 +117,7 @@ async fn another_tenant_reads_nothing_and_changes_nothing() {
         b_merchants.iter().map(|m| m.id).collect::<Vec<_>>(),
         vec![b.merchant]
     );
-    let b_log = ok("audit_logs", s.audit_logs(bt, 1000).await);
+    let b_log = ok("audit_logs", s.audit_logs(bt, &newest(1000)).await);
     assert!(b_log.iter().all(|r| r.tenant_id == Some(bt)), "{b_log:#?}");
     assert_eq!(ok("subscription", s.subscription(bt).await).tenant_id, bt);
 
@@ -182,7 +182,7 @@ async fn another_tenant_reads_nothing_and_changes_nothing() {
     assert_eq!(after, before);
     assert_eq!(after.owner.as_ref().and_then(|o| o.last_login), None);
     assert_eq!(
-        ok("audit_logs", s.audit_logs(bt, 1000).await).len(),
+        ok("audit_logs", s.audit_logs(bt, &newest(1000)).await).len(),
         b_audits
     );
     assert!(
@@ -249,7 +249,7 @@ async fn unknown_ids_are_not_found_for_the_owner_too() {
     // An unknown tenant sees nothing at all.
     let nobody = TenantId(Uuid::now_v7());
     assert!(ok("list_queues", s.list_queues(nobody).await).is_empty());
-    assert!(ok("audit_logs", s.audit_logs(nobody, 10).await).is_empty());
+    assert!(ok("audit_logs", s.audit_logs(nobody, &newest(10)).await).is_empty());
     assert!(same_error(
         &s.subscription(nobody).await.expect_err("no subscription"),
         &nf

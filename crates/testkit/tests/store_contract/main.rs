@@ -6,6 +6,7 @@
 //! analytics events it reads back.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
 mod common;
 mod concurrency;
 mod isolation;
@@ -13,4 +14,5 @@ mod join;
 mod moves;
 mod properties;
 mod queues;
+mod sessions;
 mod tenants;

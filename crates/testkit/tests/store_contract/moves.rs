@@ -5,7 +5,7 @@
 use crate::common::{Snapshot, apply, assert_line, entry_in, join, recent, reread};
 use qms_domain::entry::{EntryStatus, InvalidTransition, Transition};
 use qms_store::{BulkSelection, QueueEntry, Store, StoreError};
-use qms_testkit::{Fixture, TestDb, assert_refused, ok, open_queue, phone};
+use qms_testkit::{Fixture, TestDb, assert_refused, newest, ok, open_queue, phone};
 use uuid::Uuid;
 
 fn ids(entries: &[QueueEntry]) -> Vec<Uuid> {
@@ -80,10 +80,8 @@ async fn forbidden_moves_are_refused_and_change_nothing() {
     let db = TestDb::new().await;
     let s = &*db.store;
     let fx = db.tenant("forbidden").await;
-    let mut n = 0;
-    for from in EntryStatus::ALL {
-        let e = entry_in(s, &fx, from, &phone(100 + n)).await;
-        n += 1;
+    for (n, from) in (100..).zip(EntryStatus::ALL) {
+        let e = entry_in(s, &fx, from, &phone(n)).await;
         let e = reread(s, &fx, &e).await;
         for t in Transition::ALL {
             if from.apply(t).is_ok() {
@@ -371,7 +369,7 @@ async fn customers_cancel_only_where_the_queue_allows_it() {
     assert_eq!(gone.status, EntryStatus::Cancelled);
     recent(gone.completed_at, "completedAt");
     snap.expect_move(s, &fx, gone.id, Transition::Cancel).await;
-    let audit = ok("audit_logs", s.audit_logs(fx.tenant, 1).await);
+    let audit = ok("audit_logs", s.audit_logs(fx.tenant, &newest(1)).await);
     assert_eq!(audit[0].user_type, "CUSTOMER");
     assert_line(s, &fx, &[line[0].id, line[2].id]).await;
     // A called customer may still cancel; a cancelled one cannot again.

@@ -342,7 +342,7 @@ fn random_sequences_keep_the_line_whole() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(32),
         failure_persistence: None,
-        max_shrink_iters: 256,
+        max_shrink_iters: 512,
         ..Config::default()
     };
     let mut runner = TestRunner::new(config);

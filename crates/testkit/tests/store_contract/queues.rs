@@ -5,12 +5,12 @@ use crate::common::{apply, join, join_with};
 use qms_domain::entry::{EntryStatus, Transition};
 use qms_domain::{Plan, wait};
 use qms_store::{NewServiceType, QueueStats, Store, StoreError};
-use qms_testkit::{Fixture, TestDb, assert_refused, new_entry, ok, open_queue};
+use qms_testkit::{Fixture, TestDb, assert_refused, new_entry, newest, ok, open_queue};
 use time::OffsetDateTime;
 
 /// The newest audit row's action and resource id.
 async fn last_audit(s: &dyn Store, fx: &Fixture) -> (String, Option<String>) {
-    let rows = ok("audit_logs", s.audit_logs(fx.tenant, 1).await);
+    let rows = ok("audit_logs", s.audit_logs(fx.tenant, &newest(1)).await);
     let row = rows.into_iter().next().expect("an audit row");
     (row.action, row.resource_id)
 }

@@ -1,11 +1,12 @@
 //! Platform records and accounts: tenants with their subscription, merchant and owner, lookups
-//! by slug, id and domain, BackOffice users, staff logins and the audit trail.
+//! by slug, id and domain, BackOffice users, staff logins and the audit trail with its filters.
 
 use crate::common::recent;
 use qms_domain::{Plan, Role};
-use qms_store::{Actor, NewBackOfficeUser, StoreError};
-use qms_testkit::{TestDb, assert_refused, new_tenant, ok, postgres_url};
+use qms_store::{Actor, AuditFilter, NewBackOfficeUser, StoreError};
+use qms_testkit::{TestDb, assert_refused, new_tenant, newest, ok, postgres_url};
 use std::time::Duration;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 #[tokio::test]
@@ -89,7 +90,7 @@ async fn creating_a_tenant_makes_its_subscription_merchant_and_owner() {
             Some(t)
         );
 
-        let audit = ok("audit_logs", s.audit_logs(t.id, 100).await);
+        let audit = ok("audit_logs", s.audit_logs(t.id, &newest(100)).await);
         let creates: Vec<_> = audit
             .iter()
             .filter(|a| a.action == "tenant.create")
@@ -239,7 +240,7 @@ async fn a_login_is_stamped_and_audited() {
     let owner = ok("user_by_id", s.user_by_id(fx.tenant, fx.owner).await).expect("owner");
     recent(owner.last_login, "lastLogin");
 
-    let audit = ok("audit_logs", s.audit_logs(fx.tenant, 1).await);
+    let audit = ok("audit_logs", s.audit_logs(fx.tenant, &newest(1)).await);
     assert_eq!(audit.len(), 1);
     let row = &audit[0];
     assert_eq!(row.action, "auth.login");
@@ -250,11 +251,11 @@ async fn a_login_is_stamped_and_audited() {
     assert_eq!(row.ip_address.as_deref(), Some("203.0.113.7"));
     assert_eq!(row.user_agent.as_deref(), Some("qms-testkit"));
 
-    let before = ok("audit_logs", s.audit_logs(fx.tenant, 1000).await).len();
+    let before = ok("audit_logs", s.audit_logs(fx.tenant, &newest(1000)).await).len();
     let unknown = s.record_login(fx.tenant, Uuid::now_v7(), &actor).await;
     assert_refused(unknown, &StoreError::NotFound);
     assert_eq!(
-        ok("audit_logs", s.audit_logs(fx.tenant, 1000).await).len(),
+        ok("audit_logs", s.audit_logs(fx.tenant, &newest(1000)).await).len(),
         before
     );
 }
@@ -264,7 +265,7 @@ async fn audit_rows_are_written_alone_and_read_newest_first() {
     let db = TestDb::new().await;
     let s = &db.store;
     let fx = db.tenant("echo").await;
-    let before = ok("audit_logs", s.audit_logs(fx.tenant, 1000).await).len();
+    let before = ok("audit_logs", s.audit_logs(fx.tenant, &newest(1000)).await).len();
     let customer = Actor::customer(Some("198.51.100.9".into()), Some("phone".into()));
     for (i, action) in ["test.one", "test.two", "test.three"]
         .into_iter()
@@ -285,9 +286,9 @@ async fn audit_rows_are_written_alone_and_read_newest_first() {
         // Distinct timestamps, so "newest first" has one answer on every clock resolution.
         tokio::time::sleep(Duration::from_millis(3)).await;
     }
-    let all = ok("audit_logs", s.audit_logs(fx.tenant, 1000).await);
+    let all = ok("audit_logs", s.audit_logs(fx.tenant, &newest(1000)).await);
     assert_eq!(all.len(), before + 3);
-    let two = ok("audit_logs", s.audit_logs(fx.tenant, 2).await);
+    let two = ok("audit_logs", s.audit_logs(fx.tenant, &newest(2)).await);
     assert_eq!(two.len(), 2);
     assert_eq!(two[0].action, "test.three");
     assert_eq!(two[1].action, "test.two");
@@ -318,9 +319,82 @@ async fn audit_rows_are_written_alone_and_read_newest_first() {
         )
         .await,
     );
-    let newest = ok("audit_logs", s.audit_logs(fx.tenant, 1).await);
+    let newest = ok("audit_logs", s.audit_logs(fx.tenant, &newest(1)).await);
     assert_eq!(newest[0].action, "test.bare");
     assert_eq!(newest[0].user_type, "SYSTEM");
     assert_eq!(newest[0].resource_id, None);
     assert_eq!(newest[0].details, None);
+}
+
+#[tokio::test]
+async fn audit_rows_are_filtered_and_paged() {
+    let db = TestDb::new().await;
+    let s = &*db.store;
+    let fx = db.tenant("audit-filter").await;
+    let (t, staff, system) = (fx.tenant, fx.staff(), qms_store::Actor::system());
+    for i in 0..5 {
+        let who = if i % 2 == 0 { &staff } else { &system };
+        ok(
+            "audit",
+            s.audit(
+                t,
+                who,
+                &format!("test.{}", i % 2),
+                "thing",
+                Some(i.to_string()),
+                None,
+            )
+            .await,
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    }
+    let by_action = AuditFilter {
+        action: Some("test.0".into()),
+        limit: 10,
+        ..AuditFilter::default()
+    };
+    let rows = ok("audit", s.audit_logs(t, &by_action).await);
+    let ids: Vec<_> = rows.iter().filter_map(|r| r.resource_id.clone()).collect();
+    assert_eq!(ids, vec!["4", "2", "0"], "newest first");
+    let by_user = AuditFilter {
+        user_id: Some(fx.owner),
+        limit: 10,
+        ..AuditFilter::default()
+    };
+    let rows = ok("audit", s.audit_logs(t, &by_user).await);
+    assert!(rows.iter().all(|r| r.user_id == Some(fx.owner)));
+    assert_eq!(rows.iter().filter(|r| r.action == "test.0").count(), 3);
+    assert!(rows.iter().all(|r| r.action != "test.1"));
+    let page = AuditFilter {
+        action: Some("test.0".into()),
+        limit: 2,
+        offset: 1,
+        ..AuditFilter::default()
+    };
+    let ids: Vec<_> = ok("audit", s.audit_logs(t, &page).await)
+        .into_iter()
+        .filter_map(|r| r.resource_id)
+        .collect();
+    assert_eq!(ids, vec!["2", "0"]);
+    let now = OffsetDateTime::now_utc();
+    let hour = time::Duration::hours(1);
+    let recent = AuditFilter {
+        from: Some(now - hour),
+        limit: 100,
+        ..AuditFilter::default()
+    };
+    let all = ok("audit", s.audit_logs(t, &newest(100)).await).len();
+    assert_eq!(ok("audit", s.audit_logs(t, &recent).await).len(), all);
+    let future = AuditFilter {
+        from: Some(now + hour),
+        limit: 100,
+        ..AuditFilter::default()
+    };
+    assert!(ok("audit", s.audit_logs(t, &future).await).is_empty());
+    let past = AuditFilter {
+        to: Some(now - hour),
+        limit: 100,
+        ..AuditFilter::default()
+    };
+    assert!(ok("audit", s.audit_logs(t, &past).await).is_empty());
 }

@@ -91,6 +91,7 @@ pub async fn join(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
     Client(actor): Client,
+    ip: crate::client::ClientIp,
     ApiPath(queue_id): ApiPath<Uuid>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<JoinRequest>,
@@ -108,6 +109,26 @@ pub async fn join(
         .find(|m| m.id == queue.merchant_id)
         .map(|m| m.country);
     let mut new = body.validate(region.as_deref())?;
+    // A bot must not flood a queue: limits per client address and per phone number.
+    let per_ip =
+        ip.0.map(|ip| state.limits.join_per_ip.check(&(tenant.id, ip)));
+    let per_phone = state
+        .limits
+        .join_per_phone
+        .check(&(tenant.id, new.customer_phone.clone()));
+    if let Some(refused) = [per_ip, Some(per_phone)]
+        .into_iter()
+        .flatten()
+        .find(|d| !d.allowed)
+    {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many joins; try again in a few minutes",
+        );
+        e.extra = Some(serde_json::json!({"retryAfter": refused.reset_secs}));
+        return Err(e);
+    }
     if let Some(key) = headers.get("idempotency-key") {
         let key = key
             .to_str()

@@ -1,7 +1,9 @@
 //! The JSON API under `/api`, and its OpenAPI description (`/api/openapi.json`, `/api/docs`).
 
+pub mod account;
 pub mod entries;
 pub mod queues;
+pub mod users;
 
 use crate::state::AppState;
 use axum::Router;
@@ -13,14 +15,16 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "QMS API", description = "Queue management: queues, customers' places and staff moves. Every route is served on the tenant's own host ({slug}.{BASE_DOMAIN})."),
     paths(
-        crate::auth::login,
+        account::login, account::logout, account::current, account::forgot_password, account::reset_password,
+        account::accept_invite, account::change_password,
+        users::list, users::invite, users::update, users::remove, users::audit_logs,
         queues::list, queues::create, queues::get, queues::update, queues::delete, queues::toggle,
         queues::list_service_types, queues::create_service_type, queues::update_service_type, queues::delete_service_type,
         entries::join, entries::status, entries::cancel_own, entries::move_entry, entries::call_next,
         entries::call_bulk, entries::reorder,
     ),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "queues"), (name = "customers"), (name = "staff"))
+    tags((name = "auth"), (name = "queues"), (name = "customers"), (name = "staff"), (name = "users"))
 )]
 pub struct ApiDoc;
 
@@ -44,7 +48,16 @@ impl Modify for BearerAuth {
 /// The tenant API routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/auth/login", post(crate::auth::login))
+        .route("/api/auth/login", post(account::login))
+        .route("/api/auth/logout", post(account::logout))
+        .route("/api/auth/session", get(account::current))
+        .route("/api/auth/forgot-password", post(account::forgot_password))
+        .route("/api/auth/reset-password", post(account::reset_password))
+        .route("/api/auth/accept-invite", post(account::accept_invite))
+        .route("/api/auth/change-password", post(account::change_password))
+        .route("/api/users", get(users::list).post(users::invite))
+        .route("/api/users/{id}", put(users::update).delete(users::remove))
+        .route("/api/audit-logs", get(users::audit_logs))
         .route("/api/queues", get(queues::list).post(queues::create))
         .route(
             "/api/queues/{id}",

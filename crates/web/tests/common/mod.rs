@@ -16,6 +16,7 @@ pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub db: TestDb,
+    pub mail: qms_testkit::smtp::SmtpSink,
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -34,13 +35,19 @@ pub struct Tenant {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// The app with its settings adjusted. Requests come from 127.0.0.1, which is a trusted
+    /// proxy here, so a test can act as many clients by sending `X-Forwarded-For`.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let db = TestDb::new().await;
-        let state = AppState::new(
-            db.store.clone(),
-            Settings::local("test-secret-0123456789abcdef0123456789"),
-            None,
-        )
-        .expect("state");
+        let mail = qms_testkit::smtp::SmtpSink::start().await;
+        let mut settings = Settings::local("test-secret-0123456789abcdef0123456789");
+        settings.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        settings.smtp_url = Some(mail.url());
+        adjust(&mut settings);
+        let state = AppState::new(db.store.clone(), settings, None).expect("state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -52,9 +59,13 @@ impl TestApp {
             })
             .await;
         });
-        let client = reqwest::Client::builder().build().expect("client");
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
         TestApp {
             db,
+            mail,
             addr,
             client,
             shutdown: Some(tx),
@@ -130,10 +141,12 @@ impl TestApp {
         self.on(&host(&t.slug), method, path)
     }
 
-    /// Joins the tenant's queue with a name and phone; answers the entry JSON.
+    /// Joins the tenant's queue with a name and phone (as a client of its own address);
+    /// answers the entry JSON.
     pub async fn join(&self, t: &Tenant, name: &str, phone: &str) -> Value {
         let res = self
             .public(t, Method::POST, &format!("/api/queues/{}/join", t.queue))
+            .header("x-forwarded-for", client_address(phone))
             .json(
                 &serde_json::json!({"customerName": name, "customerPhone": phone, "partySize": 2}),
             )
@@ -169,4 +182,17 @@ pub async fn call(req: RequestBuilder) -> (StatusCode, Value) {
 /// A distinct valid Malaysian mobile number for each n.
 pub fn phone(n: u32) -> String {
     qms_testkit::phone(n)
+}
+
+/// A distinct documentation address (198.18.0.0/15) per key, to act as many clients.
+pub fn client_address(key: &str) -> String {
+    let h = key
+        .bytes()
+        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    format!(
+        "198.{}.{}.{}",
+        18 + (h >> 16) % 2,
+        (h >> 8) % 256,
+        h % 254 + 1
+    )
 }

@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# bench/run.sh: the HTTP benchmark of QMS (results and analysis in docs/PERFORMANCE.md).
+#
+#   bash bench/run.sh
+#
+# For each backend (SQLite in a temporary data folder; PostgreSQL in a fresh database on
+# $BENCH_PG_URL's server, when it answers) it starts the release binary on a free port,
+# prepares data through the API, runs wrk against five scenarios and prints one table:
+#
+#   customer status GET   GET  /api/queues/entry/{sessionId}  (a customer 50th in line)
+#   queue details GET     GET  /api/queues/{id}               (staff; 50 waiting)
+#   queue list GET        GET  /api/queues                    (staff; 3 queues with stats)
+#   join POST             POST /api/queues/{id}/join          (unique phones, 201 only)
+#   call-next POST        POST /api/queues/{id}/call-next     (2xx only)
+#
+# Requests/s counts only successful answers (2xx; 201 for joins); the non-2xx column counts
+# the other answers and "socket errors" the connections that failed or timed out. Latency
+# percentiles are wrk's, over every answer. The load generator runs on the same machine as
+# the server (and the database), so they share its cores.
+#
+# Data: status and the two staff reads use the seeded demo tenant (demo.localhost), where a
+# queue "Bench line" gets 50 waiting customers. Joins and call-next use a second tenant,
+# bench.localhost, made with `qms tenant create --plan ENTERPRISE` (50 queues per merchant
+# instead of the demo plan's 10), with $BENCH_QUEUES queues of capacity 1000: the join run
+# spreads over them, an unmeasured second join run tops them up, and call-next then calls
+# customers round the same queues.
+#
+# Environment (all optional):
+#   BENCH_DURATION     wrk duration of each measured run (default 10s)
+#   BENCH_CONNECTIONS  open connections (default 64)
+#   BENCH_THREADS      wrk threads (default 2)
+#   BENCH_QUEUES       queues for join/call-next, at most 50 (default 40)
+#   BENCH_BACKENDS     "sqlite postgres" (default), or one of them
+#   BENCH_PG_URL       PostgreSQL server to make the scratch database on
+#                      (default postgres://postgres@127.0.0.1:5432/postgres)
+#   BENCH_CLIENTS      distinct client addresses the requests come from (default 100000, at
+#                      most 128000; 0 for one): the server trusts the loopback proxy and wrk
+#                      sends X-Forwarded-For (see bench/common.lua), so per-client rate limits
+#                      act as they would with that many people, not as on one abusive client
+#   BENCH_PORT         first port to try (default 3900)
+#   BENCH_BIN          an already built qms binary to use instead of building one
+#   BENCH_KEEP         1 keeps the temporary folder (server logs, raw wrk output)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH_DIR="$ROOT/bench"
+DURATION="${BENCH_DURATION:-10s}"
+CONNECTIONS="${BENCH_CONNECTIONS:-64}"
+THREADS="${BENCH_THREADS:-2}"
+POOL_QUEUES="${BENCH_QUEUES:-40}"
+BACKENDS="${BENCH_BACKENDS:-sqlite postgres}"
+PG_ADMIN_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+NEXT_PORT="${BENCH_PORT:-3900}"
+CLIENTS="${BENCH_CLIENTS:-100000}"
+
+DEMO_HOST="demo.localhost"
+DEMO_EMAIL="owner@demo.localhost"
+DEMO_PASSWORD="demo-owner-2026"
+BENCH_HOST="bench.localhost"
+BENCH_EMAIL="owner@bench.localhost"
+BENCH_PASSWORD="bench-owner-2026"
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+((POOL_QUEUES >= 1 && POOL_QUEUES <= 50)) || die "BENCH_QUEUES must be 1-50"
+((THREADS >= 1 && CONNECTIONS >= THREADS)) || die "BENCH_CONNECTIONS must be at least BENCH_THREADS"
+
+# --- 1. tools and the binary ------------------------------------------------------------------
+
+apt_install() {
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  log "installing $* with apt-get"
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v jq >/dev/null || missing+=(jq)
+command -v curl >/dev/null || missing+=(curl)
+if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
+
+if [ -n "${BENCH_BIN:-}" ]; then
+  BIN="$BENCH_BIN"
+else
+  log "building the release binary (cargo build --release -p qms)"
+  (cd "$ROOT" && cargo build --release -p qms)
+  TARGET_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps | jq -r .target_directory)"
+  BIN="$TARGET_DIR/release/qms"
+fi
+[ -x "$BIN" ] || die "no binary at $BIN"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/qms-bench.XXXXXX")"
+SERVER_PID=""
+PG_DB=""
+RESULTS="$WORK/results"
+: >"$RESULTS"
+
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+
+drop_pg_db() {
+  if [ -n "$PG_DB" ]; then
+    psql "$PG_ADMIN_URL" -qAt -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 ||
+      log "warning: could not drop the database $PG_DB"
+    PG_DB=""
+  fi
+}
+
+cleanup() {
+  stop_server
+  drop_pg_db
+  if [ "${BENCH_KEEP:-0}" = "1" ]; then
+    log "kept $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- 2. server and data ---------------------------------------------------------------------
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+free_port() {
+  local p=$NEXT_PORT
+  while port_in_use "$p"; do
+    p=$((p + 1))
+    ((p < NEXT_PORT + 200)) || die "no free port from $NEXT_PORT"
+  done
+  NEXT_PORT=$((p + 1))
+  PORT=$p
+}
+
+# Runs qms in the data folder with only the settings the benchmark gives (the caller's RUST_LOG,
+# QMS_CONFIG and the like are left out); `exec` so that the process id is the server's own.
+# The loopback proxy is trusted for X-Forwarded-For (see BENCH_CLIENTS); the server listens on
+# [::], where IPv4 peers appear as ::ffff:127.0.0.1, hence that address in the list as well.
+qms() {
+  cd "$DATA_DIR" && exec env -u RUST_LOG -u QMS_CONFIG -u QMS_ENV -u SESSION_SECRET -u REDIS_URL \
+    -u METRICS_TOKEN -u QMS_LOG_FORMAT TRUSTED_PROXIES="127.0.0.1,::1,::ffff:127.0.0.1" \
+    PORT="$PORT" DATABASE_URL="$DB_URL" QMS_DATA_DIR="$DATA_DIR" BASE_DOMAIN=localhost "$BIN" "$@"
+}
+
+start_server() {
+  (qms serve >"$DATA_DIR/server.log" 2>&1) &
+  SERVER_PID=$!
+  local i
+  for i in $(seq 1 600); do
+    if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/health" 2>/dev/null; then
+      return 0
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$DATA_DIR/server.log" >&2; die "the server stopped"; }
+    sleep 0.1
+  done
+  cat "$DATA_DIR/server.log" >&2
+  die "the server did not answer /api/health within 60 s"
+}
+
+# api EXPECTED_STATUS METHOD HOST PATH [TOKEN] [JSON_BODY]: prints the answer's body, or stops
+# the run when the status differs. The request comes from client address $CLIENT_IP (through
+# the trusted loopback proxy), outside the range wrk's clients use.
+CLIENT_IP="198.19.255.254"
+api() {
+  local expect=$1 method=$2 host=$3 path=$4 token=${5:-} body=${6:-}
+  local args=(-sS -o "$WORK/body" -w '%{http_code}' -X "$method" -H "Host: $host" -H 'Accept: application/json'
+    -H "X-Forwarded-For: $CLIENT_IP")
+  if [ -n "$token" ]; then args+=(-H "Authorization: Bearer $token"); fi
+  if [ -n "$body" ]; then args+=(-H 'Content-Type: application/json' --data "$body"); fi
+  local code
+  code="$(curl "${args[@]}" "http://127.0.0.1:$PORT$path")" || die "$method $path: no answer"
+  [ "$code" = "$expect" ] || die "$method $host$path answered $code (expected $expect): $(head -c 400 "$WORK/body")"
+  cat "$WORK/body"
+}
+
+login() { api 200 POST "$1" /api/auth/login "" "{\"email\":\"$2\",\"password\":\"$3\"}" | jq -r .token; }
+
+create_queue() { # HOST TOKEN NAME → queue id
+  api 201 POST "$1" /api/queues "$2" "{\"name\":\"$3\",\"maxCapacity\":1000,\"averageServiceTime\":5,\"businessHoursStart\":\"00:00\",\"businessHoursEnd\":\"00:00\"}" | jq -r .id
+}
+
+join_one() { # HOST QUEUE_ID N → sessionId of a new customer with phone +60129 + 6 digits of N
+  local CLIENT_IP="198.19.254.$(($3 % 250 + 1))" # one address per customer, as in life
+  api 201 POST "$1" "/api/queues/$2/join" "" "$(printf '{"customerName":"Prep %d","customerPhone":"+60129%06d","partySize":2}' "$3" "$3")" | jq -r .sessionId
+}
+
+# Waiting customers in the given tenant's queues (all of them).
+total_waiting() { api 200 GET "$1" /api/queues "$2" | jq '[.[] | .stats.waiting] | add // 0'; }
+
+prepare() {
+  log "$BACKEND: preparing data"
+  DEMO_TOKEN="$(login "$DEMO_HOST" "$DEMO_EMAIL" "$DEMO_PASSWORD")"
+  DETAILS_QUEUE="$(create_queue "$DEMO_HOST" "$DEMO_TOKEN" "Bench line")"
+  local i
+  for i in $(seq 1 49); do join_one "$DEMO_HOST" "$DETAILS_QUEUE" "$i" >/dev/null; done
+  SESSION="$(join_one "$DEMO_HOST" "$DETAILS_QUEUE" 50)"
+
+  (qms tenant create --slug bench --name "Bench Load" \
+    --owner-email "$BENCH_EMAIL" --owner-password "$BENCH_PASSWORD" --plan ENTERPRISE) \
+    >>"$DATA_DIR/server.log" 2>&1 || { tail -5 "$DATA_DIR/server.log" >&2; die "qms tenant create failed"; }
+  BENCH_TOKEN="$(login "$BENCH_HOST" "$BENCH_EMAIL" "$BENCH_PASSWORD")"
+  local ids=()
+  for i in $(seq 1 "$POOL_QUEUES"); do
+    ids+=("$(create_queue "$BENCH_HOST" "$BENCH_TOKEN" "$(printf 'Pool %02d' "$i")")")
+  done
+  POOL="$(IFS=,; echo "${ids[*]}")"
+}
+
+# --- 3. wrk ---------------------------------------------------------------------------------
+
+# run_wrk LABEL SCRIPT ARGS...: runs wrk and leaves its BENCH_RESULT line in $LAST.
+run_wrk() {
+  local label=$1 script=$2
+  shift 2
+  local out="$WORK/$BACKEND-$label.txt"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$BENCH_DIR/$script" \
+    "http://127.0.0.1:$PORT" -- clients="$CLIENTS" "$@" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed ($label)"; }
+  LAST="$(grep '^BENCH_RESULT ' "$out" | tail -1)"
+  [ -n "$LAST" ] || { cat "$out" >&2; die "no BENCH_RESULT line from wrk ($label)"; }
+}
+
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $LAST"; }
+
+# scenario NAME LABEL SCRIPT ARGS...: a measured run, recorded for the table.
+scenario() {
+  local name=$1 label=$2
+  shift 2
+  log "$BACKEND: $name ($DURATION, $CONNECTIONS connections)"
+  run_wrk "$label" "$@"
+  local sock=$(($(field connect_errors) + $(field read_errors) + $(field write_errors) + $(field timeouts)))
+  printf '%s|%s|%s|%s|%s|%s|%s|%s\n' "$BACKEND" "$name" "$(field ok_per_sec)" "$(field p50_ms)" \
+    "$(field p99_ms)" "$(field non2xx)" "$sock" "$(field codes)" >>"$RESULTS"
+  log "  $(field ok_per_sec) ok/s, p50 $(field p50_ms) ms, p99 $(field p99_ms) ms, statuses $(field codes)"
+}
+
+bench_backend() {
+  free_port
+  DATA_DIR="$WORK/$BACKEND"
+  mkdir -p "$DATA_DIR"
+  log "$BACKEND: starting qms on port $PORT"
+  start_server
+  prepare
+
+  scenario "customer status GET" status get.lua host="$DEMO_HOST" path="/api/queues/entry/$SESSION"
+  scenario "queue details GET (50 waiting)" details get.lua host="$DEMO_HOST" token="$DEMO_TOKEN" \
+    path="/api/queues/$DETAILS_QUEUE"
+  scenario "queue list GET (3 queues)" list get.lua host="$DEMO_HOST" token="$DEMO_TOKEN" path="/api/queues"
+  scenario "join POST ($POOL_QUEUES queues)" join join.lua host="$BENCH_HOST" queues="$POOL" \
+    threads="$THREADS" base=0
+
+  # Top up the same queues (unmeasured) so that call-next does not run them empty.
+  log "$BACKEND: topping up the queues for call-next (unmeasured join run)"
+  run_wrk fill join.lua host="$BENCH_HOST" queues="$POOL" threads="$THREADS" base=5000000
+  log "  $(field ok) more joins; $(total_waiting "$BENCH_HOST" "$BENCH_TOKEN") customers waiting"
+
+  scenario "call-next POST ($POOL_QUEUES queues)" call_next call_next.lua host="$BENCH_HOST" \
+    token="$BENCH_TOKEN" queues="$POOL"
+  log "  $(total_waiting "$BENCH_HOST" "$BENCH_TOKEN") customers still waiting"
+
+  stop_server
+}
+
+for BACKEND in $BACKENDS; do
+  case "$BACKEND" in
+    sqlite)
+      DB_URL="sqlite://$WORK/sqlite/qms.db"
+      bench_backend
+      ;;
+    postgres)
+      if ! command -v psql >/dev/null; then
+        if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then apt_install postgresql-client; fi
+      fi
+      if ! command -v psql >/dev/null || ! psql "$PG_ADMIN_URL" -qAt -c 'SELECT 1' >/dev/null 2>&1; then
+        log "postgres: $PG_ADMIN_URL does not answer; skipped"
+        continue
+      fi
+      PG_DB="qms_bench_$$_$RANDOM"
+      psql "$PG_ADMIN_URL" -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$PG_DB\"" >/dev/null
+      DB_URL="${PG_ADMIN_URL%/*}/$PG_DB"
+      bench_backend
+      drop_pg_db
+      ;;
+    *) die "unknown backend $BACKEND (sqlite or postgres)" ;;
+  esac
+done
+
+# --- 4. the table ---------------------------------------------------------------------------
+
+echo
+echo "QMS HTTP benchmark: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores, load generator on the same machine"
+echo
+echo "| backend | scenario | requests/s (2xx only) | p50 ms | p99 ms | non-2xx | socket errors |"
+echo "|---|---|--:|--:|--:|--:|--:|"
+while IFS='|' read -r backend name rps p50 p99 non2xx sock codes; do
+  printf '| %s | %s | %.0f | %s | %s | %s | %s |\n' "$backend" "$name" "$rps" "$p50" "$p99" "$non2xx" "$sock"
+done <"$RESULTS"
+echo
+echo "Status codes per run:"
+while IFS='|' read -r backend name rps p50 p99 non2xx sock codes; do
+  printf '  %s, %s: %s\n' "$backend" "$name" "$codes"
+done <"$RESULTS"
