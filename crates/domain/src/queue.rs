@@ -137,6 +137,47 @@ pub fn opening_at(start: &str, end: &str, timezone: &str, now: OffsetDateTime) -
     }
 }
 
+/// An instant as the merchant's clock shows it, for "opens today at 09:00".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalTime {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// `HH:MM`, 24-hour clock.
+    pub time: String,
+    /// Local days from the day of `now` (0 today, 1 tomorrow).
+    pub days_ahead: i32,
+}
+
+/// `at` in `timezone` (UTC when unknown), relative to the local day of `now`.
+pub fn local_time(at: OffsetDateTime, timezone: &str, now: OffsetDateTime) -> LocalTime {
+    let tz = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let zoned = |t: OffsetDateTime| {
+        jiff::Timestamp::from_second(t.unix_timestamp())
+            .ok()
+            .map(|ts| ts.to_zoned_datetime(tz.clone()))
+    };
+    match (zoned(at), zoned(now)) {
+        (Some(a), Some(n)) => {
+            let days_ahead = n
+                .date()
+                .until(a.date())
+                .ok()
+                .map(|span| span.get_days())
+                .unwrap_or(0);
+            LocalTime {
+                date: a.date().to_string(),
+                time: format!("{:02}:{:02}", a.hour(), a.minute()),
+                days_ahead,
+            }
+        }
+        _ => LocalTime {
+            date: at.date().to_string(),
+            time: format!("{:02}:{:02}", at.hour(), at.minute()),
+            days_ahead: 0,
+        },
+    }
+}
+
 /// The calendar date (`YYYY-MM-DD`) at `now` in `timezone` (UTC when unknown): the day that
 /// ticket numbers count within.
 pub fn local_date(timezone: &str, now: OffsetDateTime) -> String {
@@ -196,6 +237,19 @@ mod tests {
             opening_at("18:00", "02:00", "Asia/Kuala_Lumpur", t),
             Opening::ClosedUntil(datetime!(2026-11-29 10:00 UTC))
         );
+    }
+
+    #[test]
+    fn local_times_in_the_merchants_zone() {
+        let now = datetime!(2026-11-29 15:00 UTC); // 23:00 in Kuala Lumpur
+        let opens = datetime!(2026-11-30 01:00 UTC); // 09:00 the next local day
+        let t = local_time(opens, "Asia/Kuala_Lumpur", now);
+        assert_eq!(t.time, "09:00");
+        assert_eq!(t.date, "2026-11-30");
+        assert_eq!(t.days_ahead, 1);
+        let t = local_time(datetime!(2026-11-29 15:30 UTC), "Asia/Kuala_Lumpur", now);
+        assert_eq!((t.time.as_str(), t.days_ahead), ("23:30", 0));
+        assert_eq!(local_time(opens, "Mars/Olympus", now).time, "01:00");
     }
 
     #[test]

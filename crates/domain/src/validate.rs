@@ -97,6 +97,32 @@ pub fn normalize_phone(raw: &str, default_region: Option<&str>) -> Result<String
     Ok(parsed.format().mode(phonenumber::Mode::E164).to_string())
 }
 
+/// The international calling code of a country (ISO 3166 alpha-2, e.g. `MY` → 60), shown in
+/// front of the phone field of the join form.
+pub fn calling_code(region: &str) -> Option<u16> {
+    phonenumber::metadata::DATABASE
+        .by_id(region.trim().to_ascii_uppercase().as_str())
+        .map(|m| m.country_code())
+}
+
+/// Joins a country code (`+60`) and a number as typed on a form into one string for
+/// [`normalize_phone`]: a number that starts with `+` (or `00`) is already international; with
+/// the merchant's own code the number is kept national so its trunk prefix (`012…`) is read
+/// right; another code is put in front.
+pub fn combine_phone(country_code: &str, number: &str, region: Option<&str>) -> String {
+    let number = number.trim();
+    if number.starts_with('+') || number.starts_with("00") {
+        return number.to_string();
+    }
+    let digits: String = country_code.chars().filter(char::is_ascii_digit).collect();
+    let own = region.and_then(calling_code).map(|c| c.to_string());
+    if digits.is_empty() || own.as_deref() == Some(digits.as_str()) {
+        number.to_string()
+    } else {
+        format!("+{digits} {number}")
+    }
+}
+
 /// Party size 1–20 (TSD §7.4).
 pub fn party_size(n: i64) -> Result<i32, String> {
     if (1..=20).contains(&n) {
@@ -191,6 +217,29 @@ pub fn check_password(password: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calling_codes_and_combined_numbers() {
+        assert_eq!(calling_code("MY"), Some(60));
+        assert_eq!(calling_code("sg"), Some(65));
+        assert_eq!(calling_code("ZZ"), None);
+        let my = Some("MY");
+        assert_eq!(combine_phone("+60", "012-345 6789", my), "012-345 6789");
+        assert_eq!(
+            normalize_phone(&combine_phone("+60", "012-345 6789", my), my).as_deref(),
+            Ok("+60123456789")
+        );
+        assert_eq!(combine_phone("+65", "8123 4567", my), "+65 8123 4567");
+        assert_eq!(
+            normalize_phone(&combine_phone("+65", "8123 4567", my), my).as_deref(),
+            Ok("+6581234567")
+        );
+        assert_eq!(
+            combine_phone("+60", "+44 20 7946 0000", my),
+            "+44 20 7946 0000"
+        );
+        assert_eq!(combine_phone("", "0123456789", my), "0123456789");
+    }
 
     #[test]
     fn text_is_trimmed_and_bounded() {

@@ -47,19 +47,21 @@ fn same_origin(headers: &HeaderMap) -> bool {
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
-/// Forms that anyone may post, signed in or not.
+/// Forms that anyone may post, signed in or not. The customer forms (`/queue/…`: join, leave)
+/// act with the place's session id in the path, not with a staff session.
 fn is_anonymous_form(path: &str) -> bool {
-    matches!(
-        path,
-        "/auth/login"
-            | "/auth/forgot-password"
-            | "/auth/reset-password"
-            | "/auth/accept-invite"
-            | "/api/auth/login"
-            | "/api/auth/forgot-password"
-            | "/api/auth/reset-password"
-            | "/api/auth/accept-invite"
-    )
+    path.starts_with("/queue/")
+        || matches!(
+            path,
+            "/auth/login"
+                | "/auth/forgot-password"
+                | "/auth/reset-password"
+                | "/auth/accept-invite"
+                | "/api/auth/login"
+                | "/api/auth/forgot-password"
+                | "/api/auth/reset-password"
+                | "/api/auth/accept-invite"
+        )
 }
 
 pub async fn protect(State(state): State<AppState>, req: Request, next: Next) -> Response {

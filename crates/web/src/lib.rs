@@ -5,11 +5,13 @@
 //! → site resolution (tenant by host) → routes.
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod client;
 pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod i18n;
 pub mod limits;
 pub mod mail;
 pub mod ops;
@@ -23,7 +25,6 @@ pub use settings::{Environment, Settings};
 pub use state::AppState;
 
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Router, middleware};
@@ -58,7 +59,8 @@ pub fn app(state: AppState) -> Router {
             "/auth/accept-invite",
             get(pages::auth::invite_page).post(pages::auth::invite_submit),
         )
-        .route("/static/app.css", get(stylesheet))
+        .route("/static/{*path}", get(assets::serve))
+        .merge(pages::customer::router())
         .merge(api::router())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()))
         .fallback(fallback)
@@ -71,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics));
     routes
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(middleware::from_fn_with_state(state.clone(), ops::security_headers))
         .layer(ops::cors(&state.settings.base_domain))
         .layer(middleware::from_fn(ops::track_metrics))
@@ -85,16 +88,6 @@ pub fn app(state: AppState) -> Router {
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
-}
-
-async fn stylesheet() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../static/app.css"),
-    )
 }
 
 async fn fallback(req: Request) -> axum::response::Response {

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use qms_domain::FieldErrors;
 use qms_domain::entry::{Platform, Transition};
 use qms_domain::validate::{clean_optional, clean_text, normalize_phone, party_size};
-use qms_store::{BulkSelection, Joined, NewEntry, QueueEntry};
+use qms_store::{BulkSelection, Joined, NewEntry, Queue, QueueEntry};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -81,6 +81,100 @@ pub struct EntryView {
     pub queue_name: String,
 }
 
+/// Why a join was refused, before or by the store. The JSON route answers it as an
+/// [`ApiError`]; the join page (`pages::customer`) as field messages or a notice.
+#[derive(Debug)]
+pub enum JoinError {
+    Invalid(FieldErrors),
+    /// Too many joins from this address or for this phone; retry after that many seconds.
+    RateLimited(u64),
+    BadIdempotencyKey,
+    Store(qms_store::StoreError),
+}
+
+impl From<qms_store::StoreError> for JoinError {
+    fn from(e: qms_store::StoreError) -> Self {
+        JoinError::Store(e)
+    }
+}
+
+impl From<JoinError> for ApiError {
+    fn from(e: JoinError) -> Self {
+        match e {
+            JoinError::Invalid(fields) => ApiError::validation(fields),
+            JoinError::RateLimited(retry_after) => {
+                let mut e = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "too many joins; try again in a few minutes",
+                );
+                e.extra = Some(serde_json::json!({"retryAfter": retry_after}));
+                e
+            }
+            JoinError::BadIdempotencyKey => {
+                ApiError::bad_request("Idempotency-Key must be 1-128 visible characters")
+            }
+            JoinError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// The country (ISO alpha-2) of the merchant that runs `queue`: the default region of
+/// customers' phone numbers.
+pub async fn queue_region(
+    state: &AppState,
+    tenant: qms_domain::TenantId,
+    queue: &Queue,
+) -> Result<Option<String>, qms_store::StoreError> {
+    Ok(state
+        .store
+        .merchants(tenant)
+        .await?
+        .into_iter()
+        .find(|m| m.id == queue.merchant_id)
+        .map(|m| m.country))
+}
+
+/// Joins `queue` for a customer: validates, applies the per-address and per-phone limits, then
+/// asks the store. Shared by the JSON route and the join page's form.
+#[allow(clippy::too_many_arguments)]
+pub async fn join_customer(
+    state: &AppState,
+    tenant: qms_domain::TenantId,
+    queue: &Queue,
+    region: Option<&str>,
+    actor: &qms_store::Actor,
+    ip: Option<std::net::IpAddr>,
+    body: JoinRequest,
+    idempotency_key: Option<&str>,
+) -> Result<Joined, JoinError> {
+    let mut new = body.validate(region).map_err(JoinError::Invalid)?;
+    // A bot must not flood a queue: limits per client address and per phone number.
+    let per_ip = ip.map(|ip| state.limits.join_per_ip.check(&(tenant, ip)));
+    let per_phone = state
+        .limits
+        .join_per_phone
+        .check(&(tenant, new.customer_phone.clone()));
+    if let Some(refused) = [per_ip, Some(per_phone)]
+        .into_iter()
+        .flatten()
+        .find(|d| !d.allowed)
+    {
+        return Err(JoinError::RateLimited(refused.reset_secs));
+    }
+    if let Some(key) = idempotency_key {
+        let key = key.trim();
+        if key.is_empty() || key.len() > 128 {
+            return Err(JoinError::BadIdempotencyKey);
+        }
+        new.idempotency_key = Some(key.to_string());
+    }
+    Ok(state
+        .store
+        .join_queue(tenant, queue.id, new, actor, OffsetDateTime::now_utc())
+        .await?)
+}
+
 /// Joins a queue (public, no login). 201 with the new place; 200 with the existing place when
 /// this phone already waits here; a repeated `Idempotency-Key` answers the first place again.
 #[utoipa::path(post, path = "/api/queues/{id}/join", tag = "customers", request_body = JoinRequest,
@@ -101,51 +195,22 @@ pub async fn join(
         .queue(tenant.id, queue_id)
         .await?
         .ok_or_else(|| ApiError::not_found("queue"))?;
-    let region = state
-        .store
-        .merchants(tenant.id)
-        .await?
-        .into_iter()
-        .find(|m| m.id == queue.merchant_id)
-        .map(|m| m.country);
-    let mut new = body.validate(region.as_deref())?;
-    // A bot must not flood a queue: limits per client address and per phone number.
-    let per_ip =
-        ip.0.map(|ip| state.limits.join_per_ip.check(&(tenant.id, ip)));
-    let per_phone = state
-        .limits
-        .join_per_phone
-        .check(&(tenant.id, new.customer_phone.clone()));
-    if let Some(refused) = [per_ip, Some(per_phone)]
-        .into_iter()
-        .flatten()
-        .find(|d| !d.allowed)
-    {
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many joins; try again in a few minutes",
-        );
-        e.extra = Some(serde_json::json!({"retryAfter": refused.reset_secs}));
-        return Err(e);
-    }
-    if let Some(key) = headers.get("idempotency-key") {
-        let key = key
-            .to_str()
-            .ok()
-            .map(str::trim)
-            .filter(|k| !k.is_empty() && k.len() <= 128);
-        new.idempotency_key = Some(
-            key.ok_or_else(|| {
-                ApiError::bad_request("Idempotency-Key must be 1-128 visible characters")
-            })?
-            .to_string(),
-        );
-    }
-    let joined = state
-        .store
-        .join_queue(tenant.id, queue_id, new, &actor, OffsetDateTime::now_utc())
-        .await?;
+    let region = queue_region(&state, tenant.id, &queue).await?;
+    let key = match headers.get("idempotency-key") {
+        Some(v) => Some(v.to_str().map_err(|_| JoinError::BadIdempotencyKey)?),
+        None => None,
+    };
+    let joined = join_customer(
+        &state,
+        tenant.id,
+        &queue,
+        region.as_deref(),
+        &actor,
+        ip.0,
+        body,
+        key,
+    )
+    .await?;
     let status = match joined {
         Joined::Existing(_) => StatusCode::OK,
         Joined::Created(_) | Joined::Replayed(_) => StatusCode::CREATED,

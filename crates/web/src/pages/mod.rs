@@ -1,7 +1,8 @@
-//! Server-rendered pages: the platform landing page, a tenant's front page, the staff
+//! Server-rendered pages: the platform landing page, the customer pages ([`customer`]), the staff
 //! dashboard, sign-in pages ([`auth`]) and error pages.
 
 pub mod auth;
+pub mod customer;
 
 use crate::auth::Staff;
 use crate::error::PageError;
@@ -29,13 +30,6 @@ struct Landing {
     api_docs_url: String,
 }
 
-#[derive(Template)]
-#[template(path = "tenant_home.html")]
-struct TenantHome {
-    business_name: String,
-    queues: Vec<QueueSummary>,
-}
-
 fn render(t: &impl Template) -> Response {
     render_status(StatusCode::OK, t)
 }
@@ -57,7 +51,12 @@ pub fn render_status(status: StatusCode, t: &impl Template) -> Response {
 }
 
 /// `GET /`: the landing page on the bare domain, the business's queues on a tenant host.
-pub async fn home(State(state): State<AppState>, site: Site) -> Result<Response, PageError> {
+pub async fn home(
+    State(state): State<AppState>,
+    site: Site,
+    headers: axum::http::HeaderMap,
+    lang: crate::i18n::Chosen,
+) -> Result<Response, PageError> {
     match site {
         Site::Platform => {
             let s = &state.settings;
@@ -68,24 +67,7 @@ pub async fn home(State(state): State<AppState>, site: Site) -> Result<Response,
                 api_docs_url: s.tenant_url("demo") + "/api/docs",
             }))
         }
-        Site::Tenant(tenant) => {
-            let merchants = state.store.merchants(tenant.id).await?;
-            let business_name = merchants
-                .first()
-                .map(|m| m.business_name.clone())
-                .unwrap_or(tenant.name);
-            let queues = state
-                .store
-                .list_queues(tenant.id)
-                .await?
-                .into_iter()
-                .filter(|q| q.queue.settings.is_active)
-                .collect();
-            Ok(render(&TenantHome {
-                business_name,
-                queues,
-            }))
-        }
+        Site::Tenant(tenant) => customer::home(&state, tenant, &headers, lang).await,
         Site::BackOffice => Err(PageError::not_found()),
     }
 }

@@ -2,6 +2,8 @@
 //! [`TestDb`], and a client that addresses tenants by `Host` header.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod external;
+
 use qms_domain::Plan;
 use qms_store::Store;
 use qms_testkit::{TestDb, new_tenant, open_queue};
