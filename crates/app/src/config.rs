@@ -2,6 +2,7 @@
 //! then the environment. A bad value stops start-up with one line naming the setting.
 
 use anyhow::{Context, Result, anyhow, bail};
+use qms_web::provision::ProvisionerConfig;
 use qms_web::{Environment, Settings};
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -31,6 +32,10 @@ struct FileConfig {
     metrics_token: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
+    domain_provisioner: Option<String>,
+    render_api_url: Option<String>,
+    render_api_key: Option<String>,
+    render_service_id: Option<String>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -44,6 +49,7 @@ impl Config {
             None if Path::new("qms.toml").exists() => read_file(Path::new("qms.toml"))?,
             None => FileConfig::default(),
         };
+        let domain_provisioner = provisioner(&file)?;
         let port = match env("PORT") {
             Some(p) => p
                 .trim()
@@ -135,6 +141,7 @@ impl Config {
         if let Some(from) = env("MAIL_FROM").or(file.mail_from) {
             web.mail_from = from;
         }
+        web.domain_provisioner = domain_provisioner;
         Ok(Config {
             port,
             data_dir,
@@ -147,6 +154,46 @@ impl Config {
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// `DOMAIN_PROVISIONER=none|ask|render` and, for `render`, `RENDER_API_KEY`,
+/// `RENDER_SERVICE_ID` and optionally `RENDER_API_URL` (TSD §5.2).
+fn provisioner(file: &FileConfig) -> Result<ProvisionerConfig> {
+    let kind = env("DOMAIN_PROVISIONER")
+        .or(file.domain_provisioner.clone())
+        .unwrap_or_else(|| "none".into());
+    Ok(match kind.trim().to_ascii_lowercase().as_str() {
+        "none" => ProvisionerConfig::None,
+        "ask" | "caddy" => ProvisionerConfig::Ask,
+        "render" => {
+            let api_key = env("RENDER_API_KEY")
+                .or(file.render_api_key.clone())
+                .ok_or_else(|| anyhow!("DOMAIN_PROVISIONER=render needs RENDER_API_KEY"))?;
+            let service_id = env("RENDER_SERVICE_ID")
+                .or(file.render_service_id.clone())
+                .ok_or_else(|| anyhow!("DOMAIN_PROVISIONER=render needs RENDER_SERVICE_ID"))?;
+            let api_url = env("RENDER_API_URL")
+                .or(file.render_api_url.clone())
+                .unwrap_or_else(|| qms_web::provision::RENDER_API_URL.into());
+            if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+                bail!(
+                    "RENDER_API_URL must start with https:// (or http:// for a local test server)"
+                );
+            }
+            if !service_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                bail!("RENDER_SERVICE_ID must be a service id such as srv-abc123");
+            }
+            ProvisionerConfig::Render {
+                api_url,
+                api_key,
+                service_id,
+            }
+        }
+        other => bail!("DOMAIN_PROVISIONER must be none, ask or render (got {other:?})"),
+    })
 }
 
 fn read_file(path: &Path) -> Result<FileConfig> {

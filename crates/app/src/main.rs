@@ -245,6 +245,12 @@ async fn serve(config: Config) -> Result<()> {
     );
     println!("  demo tenant:  {}", config.web.tenant_url("demo"));
     println!(
+        "  backoffice:   {}/backoffice",
+        config
+            .web
+            .url_for_host(&format!("admin.{}", config.web.base_domain))
+    );
+    println!(
         "  health:       {}/api/health",
         config.web.url_for_host(&config.web.base_domain)
     );

@@ -19,6 +19,8 @@ mod accounts;
 mod entries;
 mod journal;
 mod moves;
+mod operators;
+mod platform;
 mod queues;
 mod rows;
 mod service_types;

@@ -110,7 +110,10 @@ pub(crate) fn backoffice_user(row: &PgRow) -> StoreResult<BackOfficeUser> {
         email: get(row, "email")?,
         full_name: get(row, "full_name")?,
         is_active: get(row, "is_active")?,
+        last_login: get(row, "last_login")?,
         password_hash: get(row, "password_hash")?,
+        totp_secret: get(row, "totp_secret")?,
+        locked_until: get(row, "locked_until")?,
     })
 }
 

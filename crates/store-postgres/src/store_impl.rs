@@ -368,4 +368,166 @@ impl Store for PgStore {
     ) -> StoreResult<Vec<AnalyticsEvent>> {
         self.do_analytics_events(tenant, queue_id).await
     }
+
+    // ----- platform: the BackOffice -----
+
+    async fn backoffice_user_by_id(&self, id: Uuid) -> StoreResult<Option<BackOfficeUser>> {
+        self.do_backoffice_user_by_id(id).await
+    }
+
+    async fn list_backoffice_users(&self) -> StoreResult<Vec<BackOfficeUser>> {
+        self.do_list_backoffice_users().await
+    }
+
+    async fn backoffice_login_succeeded(&self, user_id: Uuid, actor: &Actor) -> StoreResult<()> {
+        self.do_backoffice_login_succeeded(user_id, actor).await
+    }
+
+    async fn backoffice_login_failed(
+        &self,
+        user_id: Option<Uuid>,
+        email: &str,
+        actor: &Actor,
+        threshold: i32,
+        locked_until: OffsetDateTime,
+    ) -> StoreResult<()> {
+        self.do_backoffice_login_failed(user_id, email, actor, threshold, locked_until)
+            .await
+    }
+
+    async fn set_backoffice_totp(
+        &self,
+        user_id: Uuid,
+        secret: Option<&str>,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        self.do_set_backoffice_totp(user_id, secret, actor).await
+    }
+
+    async fn use_totp_step(&self, user_id: Uuid, step: i64) -> StoreResult<bool> {
+        self.do_use_totp_step(user_id, step).await
+    }
+
+    async fn backoffice_audit(&self, actor: &Actor, action: OperatorAction) -> StoreResult<()> {
+        self.do_backoffice_audit(actor, action).await
+    }
+
+    async fn backoffice_audit_logs(
+        &self,
+        filter: &PlatformAuditFilter,
+    ) -> StoreResult<Page<BackOfficeAuditEntry>> {
+        self.do_backoffice_audit_logs(filter).await
+    }
+
+    async fn backoffice_audit_log(&self, id: Uuid) -> StoreResult<Option<BackOfficeAuditEntry>> {
+        self.do_backoffice_audit_log(id).await
+    }
+
+    async fn platform_audit_logs(
+        &self,
+        filter: &PlatformAuditFilter,
+    ) -> StoreResult<Page<TenantAuditEntry>> {
+        self.do_platform_audit_logs(filter).await
+    }
+
+    async fn platform_audit_log(&self, id: Uuid) -> StoreResult<Option<TenantAuditEntry>> {
+        self.do_platform_audit_log(id).await
+    }
+
+    async fn list_tenants(&self, query: &PlatformQuery) -> StoreResult<Page<TenantOverview>> {
+        self.do_list_tenants(query).await
+    }
+
+    async fn tenant_overview(&self, id: TenantId) -> StoreResult<Option<TenantOverview>> {
+        self.do_tenant_overview(id).await
+    }
+
+    async fn operator_create_tenant(
+        &self,
+        new: OperatorNewTenant,
+        actor: &Actor,
+    ) -> StoreResult<TenantCreated> {
+        self.do_operator_create_tenant(new, actor).await
+    }
+
+    async fn update_tenant(
+        &self,
+        id: TenantId,
+        patch: TenantPatch,
+        actor: &Actor,
+    ) -> StoreResult<TenantOverview> {
+        self.do_update_tenant(id, patch, actor).await
+    }
+
+    async fn set_tenant_active(
+        &self,
+        id: TenantId,
+        active: bool,
+        actor: &Actor,
+    ) -> StoreResult<Tenant> {
+        self.do_set_tenant_active(id, active, actor).await
+    }
+
+    async fn delete_tenant(&self, id: TenantId, actor: &Actor) -> StoreResult<Tenant> {
+        self.do_delete_tenant(id, actor).await
+    }
+
+    async fn set_provisioning(
+        &self,
+        id: TenantId,
+        status: &str,
+        error: Option<&str>,
+        next_attempt_at: Option<OffsetDateTime>,
+    ) -> StoreResult<Provisioning> {
+        self.do_set_provisioning(id, status, error, next_attempt_at)
+            .await
+    }
+
+    async fn tenants_to_provision(&self, now: OffsetDateTime) -> StoreResult<Vec<Tenant>> {
+        self.do_tenants_to_provision(now).await
+    }
+
+    async fn platform_users(&self, query: &PlatformQuery) -> StoreResult<Page<PlatformUser>> {
+        self.do_platform_users(query).await
+    }
+
+    async fn platform_user(&self, id: Uuid) -> StoreResult<Option<PlatformUser>> {
+        self.do_platform_user(id).await
+    }
+
+    async fn operator_set_user_active(
+        &self,
+        id: Uuid,
+        active: bool,
+        actor: &Actor,
+    ) -> StoreResult<PlatformUser> {
+        self.do_operator_set_user_active(id, active, actor).await
+    }
+
+    async fn platform_merchants(
+        &self,
+        query: &PlatformQuery,
+    ) -> StoreResult<Page<PlatformMerchant>> {
+        self.do_platform_merchants(query).await
+    }
+
+    async fn platform_merchant(&self, id: Uuid) -> StoreResult<Option<PlatformMerchant>> {
+        self.do_platform_merchant(id).await
+    }
+
+    async fn system_settings(&self) -> StoreResult<SystemSettings> {
+        self.do_system_settings().await
+    }
+
+    async fn save_system_settings(
+        &self,
+        settings: &SystemSettings,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        self.do_save_system_settings(settings, actor).await
+    }
+
+    async fn platform_stats(&self, now: OffsetDateTime) -> StoreResult<PlatformStats> {
+        self.do_platform_stats(now).await
+    }
 }

@@ -7,6 +7,8 @@
 mod accounts;
 mod entries;
 mod journal;
+mod operators;
+mod platform;
 mod queues;
 mod rows;
 mod sessions;

@@ -8,9 +8,11 @@
 
 pub mod error;
 pub mod model;
+pub mod platform;
 pub mod store;
 
 pub use error::{StoreError, StoreResult};
 pub use model::*;
+pub use platform::*;
 pub use qms_domain::TenantId;
 pub use store::Store;

@@ -89,8 +89,23 @@ pub struct BackOfficeUser {
     pub email: String,
     pub full_name: String,
     pub is_active: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_login: Option<OffsetDateTime>,
     #[serde(skip)]
     pub password_hash: String,
+    /// The base32 TOTP secret when a second factor is enrolled.
+    #[serde(skip)]
+    pub totp_secret: Option<String>,
+    /// Sign-in refused until then after too many failures.
+    #[serde(skip)]
+    pub locked_until: Option<OffsetDateTime>,
+}
+
+impl BackOfficeUser {
+    /// True when signing in asks for a TOTP code too.
+    pub fn totp_enabled(&self) -> bool {
+        self.totp_secret.is_some()
+    }
 }
 
 /// A queue with its settings (TSD §2.2).

@@ -2,6 +2,7 @@
 
 use crate::error::StoreResult;
 use crate::model::*;
+use crate::platform::*;
 use async_trait::async_trait;
 use qms_domain::TenantId;
 use qms_domain::entry::{EntryStatus, Transition};
@@ -279,4 +280,112 @@ pub trait Store: Send + Sync + 'static {
         tenant: TenantId,
         queue_id: Uuid,
     ) -> StoreResult<Vec<AnalyticsEvent>>;
+
+    // ----- platform: the BackOffice (operators; every method sees all tenants) -----
+
+    async fn backoffice_user_by_id(&self, id: Uuid) -> StoreResult<Option<BackOfficeUser>>;
+    /// Every operator, by e-mail.
+    async fn list_backoffice_users(&self) -> StoreResult<Vec<BackOfficeUser>>;
+    /// Stamps `lastLogin`, clears failures and writes the `auth.login` operator audit row.
+    async fn backoffice_login_succeeded(&self, user_id: Uuid, actor: &Actor) -> StoreResult<()>;
+    /// Counts a failed sign-in (for a known operator when `user_id` is given), locking the
+    /// account until `locked_until` at `threshold` failures; writes `auth.login_failed`.
+    async fn backoffice_login_failed(
+        &self,
+        user_id: Option<Uuid>,
+        email: &str,
+        actor: &Actor,
+        threshold: i32,
+        locked_until: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Enrols (`Some`) or removes (`None`) an operator's TOTP secret, with its audit row.
+    async fn set_backoffice_totp(
+        &self,
+        user_id: Uuid,
+        secret: Option<&str>,
+        actor: &Actor,
+    ) -> StoreResult<()>;
+    /// Accepts a TOTP time step once: answers false when this step (or a later one) was used.
+    async fn use_totp_step(&self, user_id: Uuid, step: i64) -> StoreResult<bool>;
+    /// Writes one operator audit row on its own (sign-out, refused access, …).
+    async fn backoffice_audit(&self, actor: &Actor, action: OperatorAction) -> StoreResult<()>;
+    async fn backoffice_audit_logs(
+        &self,
+        filter: &PlatformAuditFilter,
+    ) -> StoreResult<Page<BackOfficeAuditEntry>>;
+    async fn backoffice_audit_log(&self, id: Uuid) -> StoreResult<Option<BackOfficeAuditEntry>>;
+    /// Tenants' audit trails, across tenants.
+    async fn platform_audit_logs(
+        &self,
+        filter: &PlatformAuditFilter,
+    ) -> StoreResult<Page<TenantAuditEntry>>;
+    async fn platform_audit_log(&self, id: Uuid) -> StoreResult<Option<TenantAuditEntry>>;
+
+    /// Tenants by slug, filtered by search (name, slug, domain), status and plan.
+    async fn list_tenants(&self, query: &PlatformQuery) -> StoreResult<Page<TenantOverview>>;
+    async fn tenant_overview(&self, id: TenantId) -> StoreResult<Option<TenantOverview>>;
+    /// Tenant, subscription with the given terms, first merchant and invited OWNER, the tenant's
+    /// `tenant.create` audit row and the operator's, in one transaction. `Taken("slug")`,
+    /// `Taken("domain")`.
+    async fn operator_create_tenant(
+        &self,
+        new: OperatorNewTenant,
+        actor: &Actor,
+    ) -> StoreResult<TenantCreated>;
+    /// Changes name, custom domain and subscription terms; the operator audit row holds the
+    /// values before and after. `Taken("domain")`.
+    async fn update_tenant(
+        &self,
+        id: TenantId,
+        patch: TenantPatch,
+        actor: &Actor,
+    ) -> StoreResult<TenantOverview>;
+    /// Switches a tenant on or off; switching off ends its staff's sessions.
+    async fn set_tenant_active(
+        &self,
+        id: TenantId,
+        active: bool,
+        actor: &Actor,
+    ) -> StoreResult<Tenant>;
+    /// Deletes a tenant and every row that belongs to it (and its staff's sessions) in one
+    /// transaction; the operator audit trail keeps its rows with the tenant unset. Answers the
+    /// deleted tenant.
+    async fn delete_tenant(&self, id: TenantId, actor: &Actor) -> StoreResult<Tenant>;
+    /// Records a provisioning outcome; `attempts` counts failures since the last success.
+    async fn set_provisioning(
+        &self,
+        id: TenantId,
+        status: &str,
+        error: Option<&str>,
+        next_attempt_at: Option<OffsetDateTime>,
+    ) -> StoreResult<Provisioning>;
+    /// Tenants whose provisioning is pending, or failed and due for a retry at `now`.
+    async fn tenants_to_provision(&self, now: OffsetDateTime) -> StoreResult<Vec<Tenant>>;
+
+    /// Staff accounts across tenants, by tenant slug and e-mail.
+    async fn platform_users(&self, query: &PlatformQuery) -> StoreResult<Page<PlatformUser>>;
+    async fn platform_user(&self, id: Uuid) -> StoreResult<Option<PlatformUser>>;
+    /// An operator (de)activates a staff account: sessions end on deactivation; audit rows on
+    /// both trails.
+    async fn operator_set_user_active(
+        &self,
+        id: Uuid,
+        active: bool,
+        actor: &Actor,
+    ) -> StoreResult<PlatformUser>;
+    async fn platform_merchants(
+        &self,
+        query: &PlatformQuery,
+    ) -> StoreResult<Page<PlatformMerchant>>;
+    async fn platform_merchant(&self, id: Uuid) -> StoreResult<Option<PlatformMerchant>>;
+
+    async fn system_settings(&self) -> StoreResult<SystemSettings>;
+    /// Stores every setting and the operator audit row (before and after) in one transaction.
+    async fn save_system_settings(
+        &self,
+        settings: &SystemSettings,
+        actor: &Actor,
+    ) -> StoreResult<()>;
+    /// Counts for the platform dashboard at `now`.
+    async fn platform_stats(&self, now: OffsetDateTime) -> StoreResult<PlatformStats>;
 }

@@ -6,6 +6,7 @@
 //! PostgreSQL database `qms_test_<hex>` through that URL and drops it again; without it, each
 //! [`TestDb`] is a SQLite file in a temporary directory. The same tests thus run on both.
 
+pub mod schema;
 pub mod smtp;
 
 use qms_domain::entry::Platform;

@@ -7,15 +7,18 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod backoffice;
 pub mod client;
 pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod jobs;
 pub mod limits;
 pub mod mail;
 pub mod ops;
 pub mod pages;
+pub mod provision;
 pub mod session;
 pub mod settings;
 pub mod state;
@@ -62,15 +65,18 @@ pub fn app(state: AppState) -> Router {
         .route("/static/{*path}", get(assets::serve))
         .merge(pages::customer::router())
         .merge(api::router())
+        .merge(backoffice::router(state.clone()))
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()))
         .fallback(fallback)
+        .layer(middleware::from_fn(backoffice::admin_root))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             tenancy::resolve_site,
         ))
         .route("/api/health", get(ops::health))
-        .route("/metrics", get(ops::metrics));
+        .route("/metrics", get(ops::metrics))
+        .route("/internal/domain-allowed", get(provision::domain_allowed));
     routes
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::compression::CompressionLayer::new())
@@ -112,10 +118,12 @@ pub async fn serve(
             limits.prune();
         }
     });
+    let jobs = jobs::spawn(state.clone());
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     pruner.abort();
+    jobs.abort();
     served
 }

@@ -30,6 +30,8 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     /// The sender of e-mail.
     pub mail_from: String,
+    /// How tenants' subdomains are provisioned (`DOMAIN_PROVISIONER`, `RENDER_*`).
+    pub domain_provisioner: crate::provision::ProvisionerConfig,
 }
 
 impl std::fmt::Debug for Settings {
@@ -45,6 +47,7 @@ impl std::fmt::Debug for Settings {
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("domain_provisioner", &self.domain_provisioner)
             .finish()
     }
 }
@@ -62,6 +65,7 @@ impl Settings {
             metrics_token: None,
             smtp_url: None,
             mail_from: "QMS <no-reply@localhost.localdomain>".into(),
+            domain_provisioner: Default::default(),
         }
     }
 

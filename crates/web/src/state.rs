@@ -19,6 +19,10 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     pub limits: Arc<Limits>,
     pub mailer: Arc<dyn Mailer>,
+    /// Makes tenants' host names reach us (TSD §5.2).
+    pub provisioner: Arc<dyn crate::provision::DomainProvisioner>,
+    /// Background jobs' and components' last outcomes.
+    pub jobs: Arc<crate::jobs::Jobs>,
 }
 
 impl AppState {
@@ -37,6 +41,8 @@ impl AppState {
             ),
             None => Arc::new(NoMailer),
         };
+        let provisioner = crate::provision::from_config(&settings.domain_provisioner)
+            .map_err(|e| format!("DOMAIN_PROVISIONER: {e}"))?;
         Ok(AppState {
             store,
             settings: Arc::new(settings),
@@ -45,6 +51,8 @@ impl AppState {
             metrics,
             limits: Arc::new(Limits::default()),
             mailer,
+            provisioner,
+            jobs: Arc::default(),
         })
     }
 }

@@ -12,6 +12,7 @@ mod concurrency;
 mod isolation;
 mod join;
 mod moves;
+mod platform;
 mod properties;
 mod queues;
 mod sessions;
