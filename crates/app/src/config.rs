@@ -123,6 +123,7 @@ impl Config {
             .iter()
             .map(|p| {
                 p.parse::<IpAddr>()
+                    .map(|ip| ip.to_canonical())
                     .map_err(|_| anyhow!("TRUSTED_PROXIES: {p:?} is not an IP address"))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -131,6 +132,7 @@ impl Config {
         web.public_port = Some(port);
         web.environment = environment;
         web.trusted_proxies = trusted_proxies;
+        web.data_dir = data_dir.clone();
         web.metrics_token = env("METRICS_TOKEN").or(file.metrics_token);
         web.smtp_url = env("SMTP_URL").or(file.smtp_url);
         if let Some(url) = &web.smtp_url

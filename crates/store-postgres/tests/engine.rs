@@ -14,7 +14,7 @@ use qms_domain::entry::{EntryStatus, Transition};
 use qms_domain::queue::QueueSettings;
 use qms_store::{
     Actor, AuditFilter, BulkSelection, Joined, NewBackOfficeUser, NewUser, Store, StoreError,
-    UserPatch,
+    TokenKind, UserPatch,
 };
 use qms_store_postgres::PgStore;
 use std::collections::HashSet;
@@ -469,14 +469,24 @@ async fn concurrent_account_changes_keep_an_owner_and_the_user_limit() {
             invite_expires: now() + time::Duration::days(1),
         };
         // A second owner, then both owners demoted at once: exactly one demotion may win.
+        let second_invite = invite("second@golf.example".into(), Role::Owner);
+        let second_token = second_invite.invite_token_hash.clone();
         let second = store
-            .invite_user(
-                tid,
-                invite("second@golf.example".into(), Role::Owner),
-                &Actor::system(),
-            )
+            .invite_user(tid, second_invite, &Actor::system())
             .await
             .expect("invite owner");
+        // Only owners who have accepted count towards "keep an owner".
+        store
+            .redeem_token(
+                tid,
+                TokenKind::Invite,
+                &second_token,
+                "$fixture$hash",
+                &Actor::system(),
+                now(),
+            )
+            .await
+            .expect("accept");
         let mut tasks = Vec::new();
         for id in [t.owner.id, second.id] {
             let s = store.clone();

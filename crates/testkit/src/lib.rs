@@ -194,10 +194,11 @@ impl TestDb {
 
     async fn try_tenant(&self, slug: &str, plan: Plan) -> StoreResult<Fixture> {
         let owner_email = format!("owner@{slug}.example");
-        let created = self
-            .store
-            .create_tenant(new_tenant(slug, plan, &owner_email))
-            .await?;
+        // The owner has accepted their invitation (a placeholder hash: fixtures never sign in),
+        // so they count as the tenant's active owner.
+        let mut new = new_tenant(slug, plan, &owner_email);
+        new.owner_password_hash = Some("$fixture$not-a-real-hash".into());
+        let created = self.store.create_tenant(new).await?;
         let tenant = created.tenant.id;
         let actor = Actor {
             user_id: Some(created.owner.id),

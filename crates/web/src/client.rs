@@ -13,7 +13,8 @@ use std::net::{IpAddr, SocketAddr};
 /// `X-Forwarded-For` chain is read from the right, skipping trusted proxies; the first address
 /// that is not one is the client.
 pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
-    let peer = peer?;
+    // A dual-stack listener sees IPv4 peers as `::ffff:a.b.c.d`: compare canonical forms.
+    let peer = peer?.to_canonical();
     if !trusted.contains(&peer) {
         return Some(peer);
     }
@@ -22,7 +23,8 @@ pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) 
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse().ok())
+        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+        .map(|ip| ip.to_canonical())
         .collect();
     Some(
         chain
@@ -104,6 +106,13 @@ mod tests {
         );
         assert_eq!(
             client_ip(Some(ip("10.0.0.1")), &h, &[ip("10.0.0.1")]),
+            Some(ip("1.2.3.4"))
+        );
+        // A dual-stack listener's view of an IPv4 proxy is the same proxy.
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap_or(ip("0.0.0.0"));
+        h.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4"));
+        assert_eq!(
+            client_ip(Some(mapped), &h, &[ip("10.0.0.1")]),
             Some(ip("1.2.3.4"))
         );
         // Garbage falls back to the proxy itself.

@@ -68,7 +68,8 @@ pub async fn new_tenant(store: &PgStore, slug: &str) -> TenantCreated {
             country: "MY".into(),
             owner_email: format!("owner@{slug}.example"),
             owner_name: "Owner".into(),
-            owner_password_hash: None,
+            // An owner who has accepted (placeholder hash: these tests never sign in).
+            owner_password_hash: Some("$fixture$not-a-real-hash".into()),
         })
         .await
         .expect("create tenant")
