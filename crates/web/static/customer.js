@@ -51,6 +51,10 @@
     });
   }
 
+  /* ---- join form: a refused form brings the list of problems into focus ---- */
+  var errors = $("errors");
+  if (errors) errors.focus();
+
   /* ---- home: "back to your place" from localStorage when the cookie is gone ---- */
   var resume = $("resume");
   if (resume && resume.hidden) {
@@ -121,7 +125,11 @@
         $("ahead").textContent = aheadText(e.position);
         if (typeof e.estimatedWaitTime === "number") $("wait").textContent = fmt(d.tWait, e.estimatedWaitTime);
       }
-      if (status === "called" && prev !== "called") showCalled(true);
+      if (status === "called" && prev !== "called") {
+        var box = $("notify-box");
+        if (box) box.hidden = true;
+        showCalled(true);
+      }
     }
 
     var pending = null;
@@ -201,16 +209,33 @@
     else recoverChat(chatBox);
   }
 
+  /* No place on this device's cookie: the one localStorage remembers, or phone + code. */
   function recoverChat(box) {
-    var saved = remembered();
-    if (!saved) return;
-    postJSON("/api/queue/webchat/recovery", { sessionId: saved }).then(function () {
+    var saved = remembered(), form = $("recover");
+    function found(sid) {
+      remember(sid);
       var none = $("no-place"), back = $("chat-back");
       if (none) none.hidden = true;
-      if (back) { back.hidden = false; back.querySelector("a").href = "/queue/status/" + encodeURIComponent(saved); }
-      box.dataset.session = saved;
-      startChat(box, saved);
-    }, function (status) { if (status === 404) forget(); });
+      if (form) form.hidden = true;
+      if (back) { back.hidden = false; back.querySelector("a").href = "/queue/status/" + encodeURIComponent(sid); }
+      box.dataset.session = sid;
+      startChat(box, sid);
+    }
+    function ask() {
+      if (!form) return;
+      form.hidden = false;
+      form.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        var err = $("recover-error");
+        err.textContent = "";
+        postJSON("/api/queue/webchat/recovery", {
+          customerPhone: $("recover-phone").value, verificationCode: $("recover-code").value.trim()
+        }).then(function (r) { found(r.sessionId); }, function () { err.textContent = err.dataset.failed; });
+      });
+    }
+    if (!saved) { ask(); return; }
+    postJSON("/api/queue/webchat/recovery", { sessionId: saved }).then(function (r) { found(r.sessionId || saved); },
+      function (status) { if (status === 404) forget(); ask(); });
   }
 
   function startChat(box, sid) {
@@ -223,7 +248,7 @@
     }
     function add(m) {
       if (!m || typeof m.content !== "string") return;
-      var id = m.id || (m.sender + "|" + m.timestamp + "|" + m.content);
+      var id = m.id || (m.metadata && m.metadata.id) || (m.sender + "|" + m.timestamp + "|" + m.content);
       if (seen[id]) return;
       seen[id] = 1;
       var empty = $("chat-empty");
@@ -259,8 +284,9 @@
       if (!content) return;
       err.textContent = "";
       if (s && s.connected) {
-        s.emit("webchat:message", { sessionId: sid, content: content });
-        input.value = "";
+        s.emit("webchat:message", { sessionId: sid, content: content }, function (ack) {
+          if (ack && ack.ok) { input.value = ""; } else { err.textContent = d.tFailed; }
+        });
       } else {
         postJSON("/api/queue/webchat/send", { sessionId: sid, content: content }).then(function (m) {
           input.value = "";

@@ -202,6 +202,10 @@ async fn joining_without_javascript_lands_on_the_place() {
     );
     assert!(html.contains("You are next!"));
     assert!(html.contains("Estimated wait: about 5 min"));
+    assert!(html.contains(&format!(
+        "Code {} · keep it to find your place again on another phone",
+        e.verification_code
+    )));
     assert!(html.contains("<noscript><meta http-equiv=\"refresh\" content=\"30\"></noscript>"));
     assert!(html.contains("aria-live=\"polite\""));
     assert!(html.contains(&format!("action=\"/queue/status/{}/cancel\"", e.session_id)));
@@ -334,6 +338,7 @@ async fn already_in_the_queue_links_to_the_place_only_on_the_same_device() {
     assert_eq!(res.status(), StatusCode::CONFLICT);
     let html = res.text().await.unwrap();
     assert!(html.contains("This phone number is already in this queue."));
+    assert!(html.contains("href=\"/webchat\">Find your place with your code</a>"));
     assert!(!html.contains(&place));
     assert_eq!(entries(&app, &t).await.len(), 1);
 }
@@ -528,6 +533,9 @@ async fn the_chat_page_finds_the_place_of_this_device() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("You are not in a queue right now."));
     assert!(html.contains("data-session=\"\""));
+    // Without a place, the script offers to find it by phone number and code.
+    assert!(html.contains("<form id=\"recover\""));
+    assert!(html.contains("<label for=\"recover-code\">6-digit code</label>"));
 
     let res = post_form(&app, &t, &good_form("Chat", "012-345 7777"), None).await;
     let cookie = place_cookie(&res).unwrap();

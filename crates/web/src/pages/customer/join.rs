@@ -367,6 +367,7 @@ pub async fn submit(
         }
         Problem::Already(None) => {
             page.notice = Some(t.t("join.already_other").to_string());
+            page.notice_link = Some(("/webchat".into(), t.t("join.find_place").to_string()));
         }
     }
     Ok(render(status, &chosen, &page))

@@ -25,7 +25,7 @@ use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use qms_store::{Merchant, Tenant};
 
@@ -232,12 +232,6 @@ pub fn failure(e: qms_store::StoreError, tenant: &Tenant, path: &str, chosen: &C
         link: Some(("/".into(), t.t("common.back_home").to_string())),
     }
     .respond(page.status, chosen)
-}
-
-impl IntoResponse for MessagePage {
-    fn into_response(self) -> Response {
-        crate::pages::render_status(StatusCode::OK, &self)
-    }
 }
 
 #[cfg(test)]
