@@ -28,6 +28,21 @@ pub const DEMO_STAFF: [(&str, &str, Role, &str); 2] = [
         "demo-staff-2026",
     ),
 ];
+/// Quick messages of the demo's chat: (name, content with placeholders).
+pub const DEMO_TEMPLATES: [(&str, &str); 3] = [
+    (
+        "Table ready",
+        "Hi {name}, your table is ready! Please come to the front desk with ticket {ticket}.",
+    ),
+    (
+        "Almost there",
+        "Hi {name}, you are number {position} in line; about {wait} minutes to go.",
+    ),
+    (
+        "Running late?",
+        "Hi {name}, we called ticket {ticket}. Are you still coming? Reply here.",
+    ),
+];
 pub const DEMO_ADMIN_EMAIL: &str = "admin@qms.localhost";
 pub const DEMO_ADMIN_PASSWORD: &str = "demo-admin-2026";
 
@@ -145,6 +160,17 @@ pub async fn demo(store: &dyn Store, _config: &Config) -> Result<SeedReport> {
         }
         for (email, name, role, password) in DEMO_STAFF {
             add_staff(store, tenant, email, name, role, password).await?;
+        }
+        for (name, content) in DEMO_TEMPLATES {
+            let template = qms_store::NewTemplate {
+                name: name.into(),
+                channel: "WEBCHAT".into(),
+                content: content.into(),
+                is_active: true,
+            };
+            store
+                .create_notification_template(tenant, created.merchant.id, template, &actor)
+                .await?;
         }
         true
     };

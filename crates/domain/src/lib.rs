@@ -3,6 +3,7 @@
 //!
 //! Nothing here knows about HTTP or SQL; the storage and web crates build on these types.
 
+pub mod calendar;
 pub mod entry;
 pub mod queue;
 pub mod role;

@@ -16,6 +16,8 @@
 //! get the same customer and ticket numbers never repeat.
 
 mod accounts;
+mod activity;
+mod business;
 mod entries;
 mod journal;
 mod moves;
@@ -26,6 +28,7 @@ mod rows;
 mod service_types;
 mod sessions;
 mod store_impl;
+mod templates;
 mod tenants;
 mod users;
 

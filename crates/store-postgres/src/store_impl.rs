@@ -369,6 +369,111 @@ impl Store for PgStore {
         self.do_analytics_events(tenant, queue_id).await
     }
 
+    async fn update_merchant_profile(
+        &self,
+        tenant: TenantId,
+        merchant_id: Uuid,
+        profile: MerchantProfile,
+        actor: &Actor,
+    ) -> StoreResult<Merchant> {
+        self.do_update_merchant_profile(tenant, merchant_id, profile, actor)
+            .await
+    }
+
+    async fn update_merchant_branding(
+        &self,
+        tenant: TenantId,
+        merchant_id: Uuid,
+        branding: Branding,
+        actor: &Actor,
+    ) -> StoreResult<Merchant> {
+        self.do_update_merchant_branding(tenant, merchant_id, branding, actor)
+            .await
+    }
+
+    async fn business_hours(
+        &self,
+        tenant: TenantId,
+        merchant_id: Uuid,
+    ) -> StoreResult<Vec<BusinessHours>> {
+        self.do_business_hours(tenant, merchant_id).await
+    }
+
+    async fn set_business_hours(
+        &self,
+        tenant: TenantId,
+        merchant_id: Uuid,
+        hours: &[BusinessHours],
+        actor: &Actor,
+    ) -> StoreResult<Vec<BusinessHours>> {
+        self.do_set_business_hours(tenant, merchant_id, hours, actor)
+            .await
+    }
+
+    async fn notification_templates(
+        &self,
+        tenant: TenantId,
+    ) -> StoreResult<Vec<NotificationTemplate>> {
+        self.do_notification_templates(tenant).await
+    }
+
+    async fn create_notification_template(
+        &self,
+        tenant: TenantId,
+        merchant_id: Uuid,
+        new: NewTemplate,
+        actor: &Actor,
+    ) -> StoreResult<NotificationTemplate> {
+        self.do_create_notification_template(tenant, merchant_id, new, actor)
+            .await
+    }
+
+    async fn update_notification_template(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        new: NewTemplate,
+        actor: &Actor,
+    ) -> StoreResult<NotificationTemplate> {
+        self.do_update_notification_template(tenant, id, new, actor)
+            .await
+    }
+
+    async fn delete_notification_template(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        self.do_delete_notification_template(tenant, id, actor)
+            .await
+    }
+
+    async fn record_notification(
+        &self,
+        tenant: TenantId,
+        new: NewNotification,
+    ) -> StoreResult<NotificationLog> {
+        self.do_record_notification(tenant, new).await
+    }
+
+    async fn notification_history(
+        &self,
+        tenant: TenantId,
+        entry_id: Uuid,
+    ) -> StoreResult<Vec<NotificationLog>> {
+        self.do_notification_history(tenant, entry_id).await
+    }
+
+    async fn queue_activity(
+        &self,
+        tenant: TenantId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> StoreResult<Vec<QueueActivity>> {
+        self.do_queue_activity(tenant, from, to).await
+    }
+
     // ----- platform: the BackOffice -----
 
     async fn backoffice_user_by_id(&self, id: Uuid) -> StoreResult<Option<BackOfficeUser>> {

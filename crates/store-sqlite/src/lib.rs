@@ -5,6 +5,8 @@
 //! Ids are stored as UUID text and times as Unix milliseconds; [`rows`] converts.
 
 mod accounts;
+mod activity;
+mod business;
 mod entries;
 mod journal;
 mod operators;
@@ -13,6 +15,7 @@ mod queues;
 mod rows;
 mod sessions;
 mod store_impl;
+mod templates;
 mod tenants;
 mod users;
 

@@ -6,11 +6,13 @@
 //! read or write another tenant's rows. Each state change runs in one transaction together with
 //! its audit row (and, for queue moves, its analytics event).
 
+pub mod business;
 pub mod error;
 pub mod model;
 pub mod platform;
 pub mod store;
 
+pub use business::*;
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use platform::*;

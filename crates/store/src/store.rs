@@ -1,5 +1,6 @@
 //! The [`Store`] trait: what the application asks of its database, one method per use case.
 
+use crate::business::*;
 use crate::error::StoreResult;
 use crate::model::*;
 use crate::platform::*;
@@ -280,6 +281,89 @@ pub trait Store: Send + Sync + 'static {
         tenant: TenantId,
         queue_id: Uuid,
     ) -> StoreResult<Vec<AnalyticsEvent>>;
+
+    // ----- tenant: business settings, quick messages, reports (staff dashboard) -----
+
+    /// Changes a merchant's profile; `Taken("email")` when another merchant of the tenant uses
+    /// the address. Writes the `merchant.update` audit row.
+    async fn update_merchant_profile(
+        &self,
+        tenant: TenantId,
+        merchant_id: Uuid,
+        profile: MerchantProfile,
+        actor: &Actor,
+    ) -> StoreResult<Merchant>;
+    /// Sets (or clears) logo and brand colour; audit `merchant.branding`.
+    async fn update_merchant_branding(
+        &self,
+        tenant: TenantId,
+        merchant_id: Uuid,
+        branding: Branding,
+        actor: &Actor,
+    ) -> StoreResult<Merchant>;
+    /// The stored opening hours of a merchant, by weekday (days never set are absent).
+    async fn business_hours(
+        &self,
+        tenant: TenantId,
+        merchant_id: Uuid,
+    ) -> StoreResult<Vec<BusinessHours>>;
+    /// Replaces the given weekdays' hours in one transaction; audit `merchant.hours`.
+    async fn set_business_hours(
+        &self,
+        tenant: TenantId,
+        merchant_id: Uuid,
+        hours: &[BusinessHours],
+        actor: &Actor,
+    ) -> StoreResult<Vec<BusinessHours>>;
+
+    /// The tenant's quick-message templates, by name.
+    async fn notification_templates(
+        &self,
+        tenant: TenantId,
+    ) -> StoreResult<Vec<NotificationTemplate>>;
+    /// `NotFound` for another tenant's merchant.
+    async fn create_notification_template(
+        &self,
+        tenant: TenantId,
+        merchant_id: Uuid,
+        new: NewTemplate,
+        actor: &Actor,
+    ) -> StoreResult<NotificationTemplate>;
+    async fn update_notification_template(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        new: NewTemplate,
+        actor: &Actor,
+    ) -> StoreResult<NotificationTemplate>;
+    async fn delete_notification_template(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        actor: &Actor,
+    ) -> StoreResult<()>;
+
+    /// Records a notification about an entry; `NotFound` for another tenant's entry.
+    async fn record_notification(
+        &self,
+        tenant: TenantId,
+        new: NewNotification,
+    ) -> StoreResult<NotificationLog>;
+    /// The notifications of one entry, oldest first.
+    async fn notification_history(
+        &self,
+        tenant: TenantId,
+        entry_id: Uuid,
+    ) -> StoreResult<Vec<NotificationLog>>;
+
+    /// Per queue (every queue of the tenant, oldest first), what became of the customers who joined
+    /// in `[from, to)`.
+    async fn queue_activity(
+        &self,
+        tenant: TenantId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> StoreResult<Vec<QueueActivity>>;
 
     // ----- platform: the BackOffice (operators; every method sees all tenants) -----
 

@@ -23,6 +23,7 @@ pub mod session;
 pub mod settings;
 pub mod state;
 pub mod tenancy;
+pub mod uploads;
 
 pub use settings::{Environment, Settings};
 pub use state::AppState;
@@ -44,7 +45,6 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .route("/", get(pages::home))
-        .route("/dashboard", get(pages::dashboard))
         .route(
             "/auth/login",
             get(pages::auth::login_page).post(pages::auth::login_submit),
@@ -64,6 +64,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/static/{*path}", get(assets::serve))
         .merge(pages::customer::router())
+        .merge(pages::dashboard::router())
         .merge(api::router())
         .merge(backoffice::router(state.clone()))
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()))

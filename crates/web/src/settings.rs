@@ -32,6 +32,8 @@ pub struct Settings {
     pub mail_from: String,
     /// How tenants' subdomains are provisioned (`DOMAIN_PROVISIONER`, `RENDER_*`).
     pub domain_provisioner: crate::provision::ProvisionerConfig,
+    /// Where uploaded files (merchants' logos) are kept, under `uploads/`.
+    pub data_dir: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for Settings {
@@ -66,6 +68,7 @@ impl Settings {
             smtp_url: None,
             mail_from: "QMS <no-reply@localhost.localdomain>".into(),
             domain_provisioner: Default::default(),
+            data_dir: "./data".into(),
         }
     }
 

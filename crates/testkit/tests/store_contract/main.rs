@@ -9,6 +9,7 @@
 mod accounts;
 mod common;
 mod concurrency;
+mod dashboard;
 mod isolation;
 mod join;
 mod moves;

@@ -1,8 +1,12 @@
 //! The JSON API under `/api`, and its OpenAPI description (`/api/openapi.json`, `/api/docs`).
 
 pub mod account;
+pub mod board;
 pub mod entries;
+pub mod merchant;
 pub mod queues;
+pub mod reports;
+pub mod templates;
 pub mod users;
 
 use crate::state::AppState;
@@ -22,9 +26,11 @@ use utoipa::{Modify, OpenApi};
         queues::list_service_types, queues::create_service_type, queues::update_service_type, queues::delete_service_type,
         entries::join, entries::status, entries::cancel_own, entries::move_entry, entries::call_next,
         entries::call_bulk, entries::reorder,
+        board::get, merchant::get, merchant::update, merchant::update_hours, merchant::update_branding, merchant::upload_logo, merchant::remove_logo,
+        templates::list, templates::create, templates::update, templates::delete, templates::history, reports::dashboard,
     ),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "queues"), (name = "customers"), (name = "staff"), (name = "users"))
+    tags((name = "auth"), (name = "queues"), (name = "customers"), (name = "staff"), (name = "users"), (name = "business"), (name = "messages"), (name = "analytics"))
 )]
 pub struct ApiDoc;
 
@@ -85,4 +91,33 @@ pub fn router() -> Router<AppState> {
             "/api/service-types/{id}",
             put(queues::update_service_type).delete(queues::delete_service_type),
         )
+        .merge(dashboard_routes())
+}
+
+/// The routes the staff dashboard adds: the board in one read, business settings, the logo,
+/// quick-message templates, notification history and activity reports.
+fn dashboard_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/board", get(board::get))
+        .route("/api/merchant", get(merchant::get).put(merchant::update))
+        .route("/api/merchant/hours", put(merchant::update_hours))
+        .route("/api/merchant/branding", put(merchant::update_branding))
+        .route(
+            "/api/merchant/logo",
+            post(merchant::upload_logo)
+                .delete(merchant::remove_logo)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::uploads::MAX_LOGO_BYTES + 16 * 1024,
+                )),
+        )
+        .route(
+            "/api/notification-templates",
+            get(templates::list).post(templates::create),
+        )
+        .route(
+            "/api/notification-templates/{id}",
+            put(templates::update).delete(templates::delete),
+        )
+        .route("/api/entries/{id}/notifications", get(templates::history))
+        .route("/api/analytics/dashboard", get(reports::dashboard))
 }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod customer;
+pub mod dashboard;
 
 use crate::auth::Staff;
 use crate::error::PageError;
@@ -13,7 +14,6 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use qms_store::QueueSummary;
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -95,38 +95,4 @@ impl FromRequestParts<AppState> for StaffPage {
             .map(StaffPage)
             .map_err(|_| Redirect::to("/auth/login").into_response())
     }
-}
-
-#[derive(Template)]
-#[template(path = "dashboard.html")]
-struct Dashboard {
-    business_name: String,
-    user_name: String,
-    role: String,
-    csrf: String,
-    waiting: i64,
-    called: i64,
-    queues: Vec<QueueSummary>,
-}
-
-/// `GET /dashboard`: today at a glance for signed-in staff.
-pub async fn dashboard(
-    State(state): State<AppState>,
-    StaffPage(staff): StaffPage,
-) -> Result<Response, PageError> {
-    let tenant = state
-        .store
-        .tenant_by_id(staff.tenant)
-        .await?
-        .ok_or_else(PageError::not_found)?;
-    let queues = state.store.list_queues(staff.tenant).await?;
-    Ok(render(&Dashboard {
-        business_name: tenant.name,
-        user_name: staff.user.full_name.clone(),
-        role: staff.user.role.to_string(),
-        csrf: staff.csrf().to_string(),
-        waiting: queues.iter().map(|q| q.stats.waiting).sum(),
-        called: queues.iter().map(|q| q.stats.called).sum(),
-        queues,
-    }))
 }
