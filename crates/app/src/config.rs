@@ -133,7 +133,6 @@ impl Config {
         web.environment = environment;
         web.trusted_proxies = trusted_proxies;
         web.data_dir = data_dir.clone();
-        web.data_dir = data_dir.clone();
         web.metrics_token = env("METRICS_TOKEN").or(file.metrics_token);
         web.smtp_url = env("SMTP_URL").or(file.smtp_url);
         if let Some(url) = &web.smtp_url
