@@ -16,7 +16,10 @@
 # Requests/s counts only successful answers (2xx; 201 for joins); the non-2xx column counts
 # the other answers and "socket errors" the connections that failed or timed out. Latency
 # percentiles are wrk's, over every answer. The load generator runs on the same machine as
-# the server (and the database), so they share its cores.
+# the server (and the database), so they share its cores: after the table come each run's
+# status codes and how many cores the server, the database (its backends for this run and its
+# background processes), wrk and everything else kept busy, so that a run disturbed by other
+# work shows as such.
 #
 # Data: status and the two staff reads use the seeded demo tenant (demo.localhost), where a
 # queue "Bench line" gets 50 waiting customers. Joins and call-next use a second tenant,
@@ -215,15 +218,53 @@ prepare() {
 
 # --- 3. wrk ---------------------------------------------------------------------------------
 
-# run_wrk LABEL SCRIPT ARGS...: runs wrk and leaves its BENCH_RESULT line in $LAST.
+# CPU accounting, in clock ticks: the whole machine's busy time (user and system, not interrupts,
+# so the loopback traffic's softirq time counts nowhere), and that of given processes.
+TICKS="$(getconf CLK_TCK)"
+cpu_busy() { awk '/^cpu /{print $2 + $3 + $4}' /proc/stat; } # user, nice, system
+proc_cpu() {
+  local t=0 p
+  for p in "$@"; do
+    if [ -r "/proc/$p/stat" ]; then t=$((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}'))); fi
+  done
+  echo "$t"
+}
+# The database's processes, as "pid ticks" lines: the backends connected to the benchmark's
+# database and the server's own background processes (WAL writer, checkpointer, ...), not other
+# clients' backends. None for SQLite.
+db_ticks() {
+  local p
+  if [ "$BACKEND" != postgres ]; then return 0; fi
+  for p in $(psql "$PG_ADMIN_URL" -qAt -c \
+    "SELECT pid FROM pg_stat_activity WHERE (datname = '$PG_DB' OR datname IS NULL) AND pid <> pg_backend_pid()" || true); do
+    echo "$p $(proc_cpu "$p")"
+  done
+}
+
+# db_delta BEFORE AFTER: the ticks the database's processes used in between (a process that
+# started meanwhile counts whole; one that ended meanwhile is lost).
+db_delta() {
+  awk 'NR == FNR { before[$1] = $2; next } { d += $2 - ($1 in before ? before[$1] : 0) } END { print d + 0 }' \
+    <(printf '%s\n' "$1") <(printf '%s\n' "$2")
+}
+
+# run_wrk LABEL SCRIPT ARGS...: runs wrk and leaves its BENCH_RESULT line in $LAST, and in $CPU
+# how many cores the server, the database, wrk and everything else kept busy meanwhile.
 run_wrk() {
   local label=$1 script=$2
   shift 2
   local out="$WORK/$BACKEND-$label.txt"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$BENCH_DIR/$script" \
-    "http://127.0.0.1:$PORT" -- clients="$CLIENTS" "$@" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed ($label)"; }
+  local b0 q0 g0 b1 q1 g1 TIMEFORMAT='%U %S'
+  b0=$(cpu_busy) q0=$(proc_cpu "$SERVER_PID") g0=$(db_ticks)
+  { time wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$BENCH_DIR/$script" \
+    "http://127.0.0.1:$PORT" -- clients="$CLIENTS" "$@" >"$out" 2>&1; } 2>"$out.time" ||
+    { cat "$out" >&2; die "wrk failed ($label)"; }
+  b1=$(cpu_busy) q1=$(proc_cpu "$SERVER_PID") g1=$(db_ticks)
   LAST="$(grep '^BENCH_RESULT ' "$out" | tail -1)"
   [ -n "$LAST" ] || { cat "$out" >&2; die "no BENCH_RESULT line from wrk ($label)"; }
+  CPU="$(awk -v b=$((b1 - b0)) -v q=$((q1 - q0)) -v g="$(db_delta "$g0" "$g1")" -v hz="$TICKS" \
+    -v us="$(field duration_us)" '{ w = ($1 + $2) * hz; s = us / 1e6 * hz; o = b - q - g - w; if (o < 0) o = 0
+      printf "server %.2f, database %.2f, wrk %.2f, other %.2f", q / s, g / s, w / s, o / s }' "$out.time")"
 }
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $LAST"; }
@@ -235,9 +276,10 @@ scenario() {
   log "$BACKEND: $name ($DURATION, $CONNECTIONS connections)"
   run_wrk "$label" "$@"
   local sock=$(($(field connect_errors) + $(field read_errors) + $(field write_errors) + $(field timeouts)))
-  printf '%s|%s|%s|%s|%s|%s|%s|%s\n' "$BACKEND" "$name" "$(field ok_per_sec)" "$(field p50_ms)" \
-    "$(field p99_ms)" "$(field non2xx)" "$sock" "$(field codes)" >>"$RESULTS"
+  printf '%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$BACKEND" "$name" "$(field ok_per_sec)" "$(field p50_ms)" \
+    "$(field p99_ms)" "$(field non2xx)" "$sock" "$(field codes)" "$CPU" >>"$RESULTS"
   log "  $(field ok_per_sec) ok/s, p50 $(field p50_ms) ms, p99 $(field p99_ms) ms, statuses $(field codes)"
+  log "  cores busy: $CPU"
 }
 
 bench_backend() {
@@ -282,7 +324,11 @@ for BACKEND in $BACKENDS; do
         continue
       fi
       PG_DB="qms_bench_$$_$RANDOM"
-      psql "$PG_ADMIN_URL" -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$PG_DB\"" >/dev/null
+      if ! psql "$PG_ADMIN_URL" -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$PG_DB\"" >/dev/null; then
+        log "postgres: cannot create a database on $PG_ADMIN_URL; skipped"
+        PG_DB=""
+        continue
+      fi
       DB_URL="${PG_ADMIN_URL%/*}/$PG_DB"
       bench_backend
       drop_pg_db
@@ -298,11 +344,11 @@ echo "QMS HTTP benchmark: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) co
 echo
 echo "| backend | scenario | requests/s (2xx only) | p50 ms | p99 ms | non-2xx | socket errors |"
 echo "|---|---|--:|--:|--:|--:|--:|"
-while IFS='|' read -r backend name rps p50 p99 non2xx sock codes; do
+while IFS='|' read -r backend name rps p50 p99 non2xx sock codes cpu; do
   printf '| %s | %s | %.0f | %s | %s | %s | %s |\n' "$backend" "$name" "$rps" "$p50" "$p99" "$non2xx" "$sock"
 done <"$RESULTS"
 echo
-echo "Status codes per run:"
-while IFS='|' read -r backend name rps p50 p99 non2xx sock codes; do
-  printf '  %s, %s: %s\n' "$backend" "$name" "$codes"
+echo "Status codes, and cores kept busy (of $(nproc)) by the server, the database, wrk and any other process:"
+while IFS='|' read -r backend name rps p50 p99 non2xx sock codes cpu; do
+  printf '  %s, %s: %s; %s\n' "$backend" "$name" "$codes" "$cpu"
 done <"$RESULTS"

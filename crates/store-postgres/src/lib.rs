@@ -116,16 +116,27 @@ impl PgStore {
             "BEGIN; SELECT set_config('app.tenant_id', '{}', true)",
             tenant.0.hyphenated()
         );
-        self.pool
-            .begin_with(AssertSqlSafe(begin))
-            .await
-            .map_err(db_err)
+        self.begin(begin).await
     }
 
     /// Begins a transaction with no tenant set: it sees only tables without row-level
     /// security (tenants, BackOffice users, sessions, system settings).
     pub(crate) async fn plain_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
-        self.pool.begin().await.map_err(db_err)
+        self.begin("BEGIN".to_string()).await
+    }
+
+    /// Begins a transaction with `statement` on a task of its own, so that a request cancelled
+    /// while `BEGIN` is in flight cannot hand its connection back to the pool inside an open
+    /// transaction (sqlx 0.9.0 does that when the `begin` future is dropped mid-way).
+    pub(crate) async fn begin(
+        &self,
+        statement: String,
+    ) -> StoreResult<Transaction<'static, Postgres>> {
+        let pool = self.pool.clone();
+        tokio::spawn(async move { pool.begin_with(AssertSqlSafe(statement)).await })
+            .await
+            .map_err(StoreError::backend)?
+            .map_err(db_err)
     }
 }
 

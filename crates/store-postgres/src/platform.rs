@@ -19,10 +19,8 @@ impl PgStore {
     /// Begins a transaction that sees every tenant's rows (`app.platform = on` for this
     /// transaction alone), for the BackOffice.
     pub(crate) async fn platform_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
-        self.pool
-            .begin_with("BEGIN; SELECT set_config('app.platform', 'on', true)")
+        self.begin("BEGIN; SELECT set_config('app.platform', 'on', true)".to_string())
             .await
-            .map_err(db_err)
     }
 }
 

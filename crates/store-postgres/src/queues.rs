@@ -106,8 +106,12 @@ impl PgStore {
         .await
         .map_err(db_err)?;
         let calls = sqlx::query(
-            "SELECT queue_id, called_at FROM queue_entries
-             WHERE tenant_id = $1 AND called_at >= $2 ORDER BY called_at DESC",
+            // At most PACE_SAMPLE recent calls per queue: a busy tenant's whole day is not read.
+            "SELECT queue_id, called_at FROM (
+                 SELECT queue_id, called_at,
+                        ROW_NUMBER() OVER (PARTITION BY queue_id ORDER BY called_at DESC) AS n
+                 FROM queue_entries WHERE tenant_id = $1 AND called_at >= $2
+             ) recent WHERE n <= 12 ORDER BY called_at DESC",
         )
         .bind(tenant.0)
         .bind(now - wait::PACE_WINDOW)
