@@ -140,6 +140,13 @@ impl Config {
         {
             bail!("SMTP_URL must start with smtp:// or smtps://");
         }
+        web.redis_url = redis_url.clone();
+        if let Some(prefix) = env("REDIS_PREFIX") {
+            if prefix.is_empty() || prefix.contains('#') {
+                bail!("REDIS_PREFIX must be a non-empty name without '#'");
+            }
+            web.redis_prefix = prefix;
+        }
         if let Some(from) = env("MAIL_FROM").or(file.mail_from) {
             web.mail_from = from;
         }

@@ -219,13 +219,21 @@ async fn serve(config: Config) -> Result<()> {
         let report = seed::first_run(store.as_ref(), &config).await?;
         report.print(&config);
     }
-    if config.redis_url.is_some() {
-        tracing::warn!(
-            "REDIS_URL is set but this build has no realtime fan-out yet; it is not used"
-        );
-    }
     let state = qms_web::AppState::new(store, config.web.clone(), Some(metrics))
         .map_err(|e| anyhow!("bad configuration: {e}"))?;
+    if state.realtime.is_distributed() {
+        // Serve anyway when Redis is down: rooms work on this instance and join the others
+        // once Redis answers.
+        if !state
+            .realtime
+            .ready(std::time::Duration::from_secs(5))
+            .await
+        {
+            tracing::warn!(
+                "Redis does not answer yet; realtime events stay on this instance until it does"
+            );
+        }
+    }
     let listener = match tokio::net::TcpListener::bind(("::", config.port)).await {
         Ok(l) => l,
         Err(_) => tokio::net::TcpListener::bind(("0.0.0.0", config.port))
@@ -237,8 +245,16 @@ async fn serve(config: Config) -> Result<()> {
     } else {
         "PostgreSQL"
     };
-    tracing::info!(port = config.port, backend, "QMS is listening");
-    println!("QMS is running on port {} ({backend}).", config.port);
+    let realtime = if state.realtime.is_distributed() {
+        "Socket.IO rooms across instances through Redis"
+    } else {
+        "Socket.IO rooms in this process"
+    };
+    tracing::info!(port = config.port, backend, realtime, "QMS is listening");
+    println!(
+        "QMS is running on port {} ({backend}; {realtime}).",
+        config.port
+    );
     println!(
         "  landing page: {}",
         config.web.url_for_host(&config.web.base_domain)

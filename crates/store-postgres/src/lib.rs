@@ -31,6 +31,7 @@ mod store_impl;
 mod templates;
 mod tenants;
 mod users;
+mod webchat;
 
 use qms_domain::TenantId;
 use qms_store::{StoreError, StoreResult};

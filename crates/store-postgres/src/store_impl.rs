@@ -635,4 +635,32 @@ impl Store for PgStore {
     async fn platform_stats(&self, now: OffsetDateTime) -> StoreResult<PlatformStats> {
         self.do_platform_stats(now).await
     }
+
+    async fn add_chat_message(
+        &self,
+        tenant: TenantId,
+        entry_id: Uuid,
+        sender: ChatSender,
+        content: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<ChatMessage> {
+        self.do_add_chat_message(tenant, entry_id, sender, content, now)
+            .await
+    }
+
+    async fn chat_messages(
+        &self,
+        tenant: TenantId,
+        entry_id: Uuid,
+    ) -> StoreResult<Vec<ChatMessage>> {
+        self.do_chat_messages(tenant, entry_id).await
+    }
+
+    async fn chat_sessions_by_phone(
+        &self,
+        tenant: TenantId,
+        phone: &str,
+    ) -> StoreResult<Vec<ChatSession>> {
+        self.do_chat_sessions_by_phone(tenant, phone).await
+    }
 }

@@ -18,6 +18,7 @@ mod store_impl;
 mod templates;
 mod tenants;
 mod users;
+mod webchat;
 
 use qms_store::{StoreError, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -11,6 +11,7 @@ pub mod error;
 pub mod model;
 pub mod platform;
 pub mod store;
+pub mod webchat;
 
 pub use business::*;
 pub use error::{StoreError, StoreResult};
@@ -18,3 +19,4 @@ pub use model::*;
 pub use platform::*;
 pub use qms_domain::TenantId;
 pub use store::Store;
+pub use webchat::*;

@@ -472,4 +472,32 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Counts for the platform dashboard at `now`.
     async fn platform_stats(&self, now: OffsetDateTime) -> StoreResult<PlatformStats>;
+
+    // ----- tenant: webchat (TSD §4.3) -----
+
+    /// Stores one chat message of a queue entry; `NotFound` for an entry of another tenant.
+    async fn add_chat_message(
+        &self,
+        tenant: TenantId,
+        entry_id: Uuid,
+        sender: crate::ChatSender,
+        content: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<crate::ChatMessage>;
+
+    /// The chat of a queue entry, oldest first: the last [`crate::CHAT_HISTORY_LIMIT`]
+    /// messages. Empty for an entry of another tenant.
+    async fn chat_messages(
+        &self,
+        tenant: TenantId,
+        entry_id: Uuid,
+    ) -> StoreResult<Vec<crate::ChatMessage>>;
+
+    /// The entries of this phone that are still waiting or called, newest first, with the keys
+    /// a chat-session recovery checks.
+    async fn chat_sessions_by_phone(
+        &self,
+        tenant: TenantId,
+        phone: &str,
+    ) -> StoreResult<Vec<crate::ChatSession>>;
 }

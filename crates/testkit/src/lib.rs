@@ -151,6 +151,24 @@ impl TestDb {
         );
     }
 
+    /// Another store on this same database, as a second `qms` instance would open it (for
+    /// tests of several instances sharing one database).
+    pub async fn another_store(&self) -> Arc<dyn Store> {
+        match &self.place {
+            Place::Sqlite { url, .. } => match qms_store_sqlite::SqliteStore::connect(url).await {
+                Ok(s) => Arc::new(s),
+                Err(e) => panic!("cannot open the SQLite test database again: {e}"),
+            },
+            #[cfg(feature = "postgres")]
+            Place::Postgres { url, .. } => match qms_store_postgres::PgStore::connect(url).await {
+                Ok(s) => Arc::new(s),
+                Err(e) => panic!("cannot open the PostgreSQL test database again: {e}"),
+            },
+            #[cfg(not(feature = "postgres"))]
+            Place::Postgres { .. } => panic!("qms-testkit was built without `postgres`"),
+        }
+    }
+
     /// Runs one SQL statement on the test database as the connecting (administrative) user,
     /// outside the store, for set-ups the [`Store`] offers no method for.
     pub async fn exec(&self, sql: &str) -> Result<u64, sqlx::Error> {

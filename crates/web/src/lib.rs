@@ -1,8 +1,9 @@
 //! The QMS web application: an axum [`Router`] serving the API, the pages and the operations
 //! endpoints for every tenant from one process. Build it with [`app`], serve it with [`serve`].
 //!
-//! Layers, outermost first: request id → tracing span → metrics → security headers → body limit
-//! → site resolution (tenant by host) → routes.
+//! Layers, outermost first: request id → tracing span → metrics → CORS → Socket.IO (`/socket.io/`,
+//! see [`realtime`]) → security headers → compression → body limit → site resolution (tenant by
+//! host) → routes.
 
 pub mod api;
 pub mod assets;
@@ -19,6 +20,7 @@ pub mod mail;
 pub mod ops;
 pub mod pages;
 pub mod provision;
+pub mod realtime;
 pub mod session;
 pub mod settings;
 pub mod state;
@@ -63,6 +65,7 @@ pub fn app(state: AppState) -> Router {
             get(pages::auth::invite_page).post(pages::auth::invite_submit),
         )
         .route("/static/{*path}", get(assets::serve))
+        .route("/static/socket.io.min.js", get(realtime::browser_client))
         .merge(pages::customer::router())
         .merge(pages::dashboard::router())
         .merge(api::router())
@@ -78,10 +81,17 @@ pub fn app(state: AppState) -> Router {
         .route("/api/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
         .route("/internal/domain-allowed", get(provision::domain_allowed));
-    routes
+    let routes = routes
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(middleware::from_fn_with_state(state.clone(), ops::security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            ops::security_headers,
+        ));
+    // Socket.IO answers `/socket.io/` before the routes; CORS stays outside it.
+    state
+        .realtime
+        .layer(routes)
         .layer(ops::cors(&state.settings.base_domain))
         .layer(middleware::from_fn(ops::track_metrics))
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -120,6 +130,12 @@ pub async fn serve(
         }
     });
     let jobs = jobs::spawn(state.clone());
+    // Sockets are closed first: long-polling requests and websockets would hold shutdown up.
+    let realtime = state.realtime.clone();
+    let shutdown = async move {
+        shutdown.await;
+        realtime.close().await;
+    };
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

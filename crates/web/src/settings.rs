@@ -34,6 +34,11 @@ pub struct Settings {
     pub domain_provisioner: crate::provision::ProvisionerConfig,
     /// Where uploaded files (merchants' logos) are kept, under `uploads/`.
     pub data_dir: std::path::PathBuf,
+    /// Redis for Socket.IO rooms across instances (`redis://…`); none keeps rooms in-process.
+    /// May hold a password: never logged.
+    pub redis_url: Option<String>,
+    /// Prefix of the Redis channels, so that deployments sharing one Redis stay apart.
+    pub redis_prefix: String,
 }
 
 impl std::fmt::Debug for Settings {
@@ -50,6 +55,7 @@ impl std::fmt::Debug for Settings {
                 &self.metrics_token.as_ref().map(|_| "<redacted>"),
             )
             .field("domain_provisioner", &self.domain_provisioner)
+            .field("redis_url", &self.redis_url.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -69,6 +75,8 @@ impl Settings {
             mail_from: "QMS <no-reply@localhost.localdomain>".into(),
             domain_provisioner: Default::default(),
             data_dir: "./data".into(),
+            redis_url: None,
+            redis_prefix: "qms".into(),
         }
     }
 

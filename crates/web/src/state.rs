@@ -1,9 +1,10 @@
-//! The application state every handler can reach: the store, the settings, the tenant cache
-//! and the signing keys. Cheap to clone (all shared behind `Arc`).
+//! The application state every handler can reach: the store, the settings, the tenant cache,
+//! the signing keys and the realtime server. Cheap to clone (all shared behind `Arc`).
 
 use crate::auth::TokenKeys;
 use crate::limits::Limits;
 use crate::mail::{Mailer, NoMailer, SmtpMailer};
+use crate::realtime::Realtime;
 use crate::settings::Settings;
 use crate::tenancy::TenantCache;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -23,10 +24,13 @@ pub struct AppState {
     pub provisioner: Arc<dyn crate::provision::DomainProvisioner>,
     /// Background jobs' and components' last outcomes.
     pub jobs: Arc<crate::jobs::Jobs>,
+    /// The Socket.IO server (rooms, events, fan-out across instances).
+    pub realtime: Realtime,
 }
 
 impl AppState {
-    /// Fails when the session secret cannot make a signing key or the mail settings are bad.
+    /// Fails when the session secret cannot make a signing key, the mail settings are bad or
+    /// `REDIS_URL` is not a Redis URL. Call inside a Tokio runtime (realtime starts its worker).
     pub fn new(
         store: Arc<dyn Store>,
         settings: Settings,
@@ -43,7 +47,8 @@ impl AppState {
         };
         let provisioner = crate::provision::from_config(&settings.domain_provisioner)
             .map_err(|e| format!("DOMAIN_PROVISIONER: {e}"))?;
-        Ok(AppState {
+        let realtime = Realtime::new(&settings)?;
+        let state = AppState {
             store,
             settings: Arc::new(settings),
             tenants: Arc::new(TenantCache::default()),
@@ -53,6 +58,9 @@ impl AppState {
             mailer,
             provisioner,
             jobs: Arc::default(),
-        })
+            realtime,
+        };
+        state.realtime.start(state.clone());
+        Ok(state)
     }
 }

@@ -18,3 +18,4 @@ mod properties;
 mod queues;
 mod sessions;
 mod tenants;
+mod webchat;

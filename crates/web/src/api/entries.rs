@@ -4,6 +4,7 @@
 use crate::auth::{Client, Staff};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
+use crate::realtime::events::{self, Action};
 use crate::state::AppState;
 use crate::tenancy::CurrentTenant;
 use axum::Json;
@@ -215,6 +216,15 @@ pub async fn join(
         Joined::Existing(_) => StatusCode::OK,
         Joined::Created(_) | Joined::Replayed(_) => StatusCode::CREATED,
     };
+    if let Joined::Created(e) = &joined {
+        events::queue_changed(
+            &state,
+            tenant.id,
+            queue_id,
+            Action::CustomerJoined,
+            vec![e.clone()],
+        );
+    }
     let entry = match joined {
         Joined::Created(e) | Joined::Replayed(e) | Joined::Existing(e) => e,
     };
@@ -258,12 +268,18 @@ pub async fn cancel_own(
     Client(actor): Client,
     ApiPath(session_id): ApiPath<String>,
 ) -> Result<Json<QueueEntry>, ApiError> {
-    Ok(Json(
-        state
-            .store
-            .cancel_by_customer(tenant.id, &session_id, &actor)
-            .await?,
-    ))
+    let entry = state
+        .store
+        .cancel_by_customer(tenant.id, &session_id, &actor)
+        .await?;
+    events::queue_changed(
+        &state,
+        tenant.id,
+        entry.queue_id,
+        Action::Cancelled,
+        vec![entry.clone()],
+    );
+    Ok(Json(entry))
 }
 
 /// One move on one entry: `call`, `seat`, `complete`, `cancel`, `no-show` or `requeue`.
@@ -279,12 +295,18 @@ pub async fn move_entry(
         .into_iter()
         .find(|t| t.as_str() == action)
         .ok_or_else(|| ApiError::not_found("route"))?;
-    Ok(Json(
-        state
-            .store
-            .transition(staff.tenant, queue_id, entry_id, transition, &staff.actor)
-            .await?,
-    ))
+    let entry = state
+        .store
+        .transition(staff.tenant, queue_id, entry_id, transition, &staff.actor)
+        .await?;
+    events::queue_changed(
+        &state,
+        staff.tenant,
+        queue_id,
+        transition.into(),
+        vec![entry.clone()],
+    );
+    Ok(Json(entry))
 }
 
 /// Calls the first waiting customer.
@@ -295,12 +317,18 @@ pub async fn call_next(
     staff: Staff,
     ApiPath(queue_id): ApiPath<Uuid>,
 ) -> Result<Json<QueueEntry>, ApiError> {
-    Ok(Json(
-        state
-            .store
-            .call_next(staff.tenant, queue_id, &staff.actor)
-            .await?,
-    ))
+    let entry = state
+        .store
+        .call_next(staff.tenant, queue_id, &staff.actor)
+        .await?;
+    events::queue_changed(
+        &state,
+        staff.tenant,
+        queue_id,
+        Action::Called,
+        vec![entry.clone()],
+    );
+    Ok(Json(entry))
 }
 
 /// Which customers to call at once: listed ones, or the next `count`.
@@ -328,12 +356,18 @@ pub async fn call_bulk(
         (None, Some(_)) => return Err(ApiError::field("count", "must be between 1 and 50")),
         _ => return Err(ApiError::field("entryIds", "send either entryIds or count")),
     };
-    Ok(Json(
-        state
-            .store
-            .call_bulk(staff.tenant, queue_id, selection, &staff.actor)
-            .await?,
-    ))
+    let called = state
+        .store
+        .call_bulk(staff.tenant, queue_id, selection, &staff.actor)
+        .await?;
+    events::queue_changed(
+        &state,
+        staff.tenant,
+        queue_id,
+        Action::Called,
+        called.clone(),
+    );
+    Ok(Json(called))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -357,6 +391,13 @@ pub async fn reorder(
         .store
         .reorder(staff.tenant, queue_id, &body.entry_ids, &staff.actor)
         .await?;
+    events::queue_changed(
+        &state,
+        staff.tenant,
+        queue_id,
+        Action::Reordered,
+        Vec::new(),
+    );
     let line = state
         .store
         .queue_entries(staff.tenant, queue_id, &[qms_domain::EntryStatus::Waiting])

@@ -9,6 +9,7 @@ pub mod reports;
 pub mod templates;
 pub mod users;
 
+use crate::realtime::webchat;
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post, put};
@@ -28,9 +29,11 @@ use utoipa::{Modify, OpenApi};
         entries::call_bulk, entries::reorder,
         board::get, merchant::get, merchant::update, merchant::update_hours, merchant::update_branding, merchant::upload_logo, merchant::remove_logo,
         templates::list, templates::create, templates::update, templates::delete, templates::history, reports::dashboard,
+        crate::realtime::webchat::send_route, crate::realtime::webchat::history_route,
+        crate::realtime::webchat::recovery_route,
     ),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "queues"), (name = "customers"), (name = "staff"), (name = "users"), (name = "business"), (name = "messages"), (name = "analytics"))
+    tags((name = "auth"), (name = "queues"), (name = "customers"), (name = "staff"), (name = "users"), (name = "business"), (name = "messages"), (name = "analytics"), (name = "webchat"))
 )]
 pub struct ApiDoc;
 
@@ -90,6 +93,12 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/service-types/{id}",
             put(queues::update_service_type).delete(queues::delete_service_type),
+        )
+        .route("/api/queue/webchat/send", post(webchat::send_route))
+        .route("/api/queue/webchat/recovery", post(webchat::recovery_route))
+        .route(
+            "/api/queue/webchat/{session_id}",
+            get(webchat::history_route),
         )
         .merge(dashboard_routes())
 }

@@ -4,6 +4,7 @@
 use crate::auth::Staff;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
+use crate::realtime::events::{self, Action};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -203,12 +204,12 @@ pub async fn update(
         .await?
         .ok_or_else(|| ApiError::not_found("queue"))?;
     let settings = input.apply(current.settings)?;
-    Ok(Json(
-        state
-            .store
-            .update_queue(staff.tenant, id, settings, &staff.actor)
-            .await?,
-    ))
+    let queue = state
+        .store
+        .update_queue(staff.tenant, id, settings, &staff.actor)
+        .await?;
+    events::queue_changed(&state, staff.tenant, id, Action::Updated, Vec::new());
+    Ok(Json(queue))
 }
 
 #[utoipa::path(delete, path = "/api/queues/{id}", tag = "queues", security(("bearer" = [])),
@@ -239,12 +240,12 @@ pub async fn toggle(
         .await?
         .ok_or_else(|| ApiError::not_found("queue"))?;
     let accepting = !current.settings.accepting_customers;
-    Ok(Json(
-        state
-            .store
-            .set_accepting(staff.tenant, id, accepting, &staff.actor)
-            .await?,
-    ))
+    let queue = state
+        .store
+        .set_accepting(staff.tenant, id, accepting, &staff.actor)
+        .await?;
+    events::queue_changed(&state, staff.tenant, id, Action::Updated, Vec::new());
+    Ok(Json(queue))
 }
 
 /// A service type as a client sends it.

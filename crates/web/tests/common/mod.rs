@@ -49,18 +49,7 @@ impl TestApp {
         settings.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
         settings.smtp_url = Some(mail.url());
         adjust(&mut settings);
-        let state = AppState::new(db.store.clone(), settings, None).expect("state");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = qms_web::serve(listener, state, async {
-                let _ = rx.await;
-            })
-            .await;
-        });
+        let (addr, tx) = start_server(db.store.clone(), settings).await;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -71,6 +60,19 @@ impl TestApp {
             addr,
             client,
             shutdown: Some(tx),
+        }
+    }
+
+    /// A second instance of the app on the same database (as another `qms` process would
+    /// be), with its own settings; it stops when the answer is dropped.
+    pub async fn another_instance(&self, adjust: impl FnOnce(&mut Settings)) -> Instance {
+        let mut settings = Settings::local("test-secret-0123456789abcdef0123456789");
+        settings.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        adjust(&mut settings);
+        let (addr, tx) = start_server(self.db.another_store().await, settings).await;
+        Instance {
+            addr,
+            _shutdown: tx,
         }
     }
 
@@ -166,6 +168,36 @@ impl Drop for TestApp {
             let _ = tx.send(());
         }
     }
+}
+
+/// Another instance of the app (see [`TestApp::another_instance`]).
+pub struct Instance {
+    pub addr: SocketAddr,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Serves the app over `store` on a loopback port once its realtime server is ready.
+async fn start_server(
+    store: Arc<dyn Store>,
+    settings: Settings,
+) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let state = AppState::new(store, settings, None).expect("state");
+    state
+        .realtime
+        .ready(std::time::Duration::from_secs(10))
+        .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = qms_web::serve(listener, state, async {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    (addr, tx)
 }
 
 pub fn host(slug: &str) -> String {

@@ -1,0 +1,208 @@
+//! Who a socket is, decided once at the handshake (TSD §4.1, §7.1).
+//!
+//! The tenant comes from the `Host` of the handshake request, as for HTTP; an unknown or
+//! inactive tenant is refused. Staff present an API token (`auth: {token}`) or their session
+//! cookie; a bad token is refused. Anyone else connects as a customer, who can join only the
+//! rooms of session ids they prove (`auth: {sessionId}` or `customer:join`).
+
+use super::{rooms, webchat};
+use crate::auth::Staff;
+use crate::client::{client_ip, peer_of, user_agent};
+use crate::session;
+use crate::state::AppState;
+use crate::tenancy::{HostKind, classify_host};
+use axum::http::header;
+use qms_domain::Role;
+use qms_store::{Actor, Tenant, UserType};
+use serde_json::Value;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{SocketRef, TryData};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+/// Most customer sessions one socket may prove (a family's phones on one tablet, at most).
+const MAX_SESSIONS: usize = 8;
+
+/// Why a handshake was refused; the client sees the text in `connect_error`.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error("tenant_not_found")]
+    Tenant,
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("unavailable")]
+    Unavailable,
+}
+
+/// A signed-in staff member's socket.
+#[derive(Debug, Clone)]
+pub struct StaffPeer {
+    pub user_id: Uuid,
+    pub role: Role,
+    /// The token presented, checked again at every join (it expires); `None` for a session.
+    token: Option<String>,
+}
+
+/// The identity of one socket, kept in its extensions.
+#[derive(Debug)]
+pub struct Peer {
+    pub tenant: Tenant,
+    pub staff: Option<StaffPeer>,
+    /// Customer session ids this socket has proven.
+    sessions: Mutex<HashSet<String>>,
+}
+
+impl Peer {
+    pub fn is_staff(&self) -> bool {
+        self.staff.is_some()
+    }
+
+    /// True when this socket proved `session_id`.
+    pub fn owns(&self, session_id: &str) -> bool {
+        self.sessions
+            .lock()
+            .map(|s| s.contains(session_id))
+            .unwrap_or(false)
+    }
+
+    /// Remembers a proven session; false when the socket holds too many already.
+    pub fn prove(&self, session_id: &str) -> bool {
+        let Ok(mut s) = self.sessions.lock() else {
+            return false;
+        };
+        if s.contains(session_id) {
+            return true;
+        }
+        if s.len() >= MAX_SESSIONS {
+            return false;
+        }
+        s.insert(session_id.to_string());
+        true
+    }
+}
+
+fn actor(parts: &axum::http::request::Parts, state: &AppState) -> Actor {
+    let ip = client_ip(
+        peer_of(parts).map(|p| p.ip()),
+        &parts.headers,
+        &state.settings.trusted_proxies,
+    );
+    Actor {
+        user_id: None,
+        user_type: UserType::Merchant,
+        ip_address: ip.map(|i| i.to_string()),
+        user_agent: user_agent(&parts.headers),
+    }
+}
+
+/// The tenant of a handshake, from its `Host`.
+async fn tenant_of(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+) -> Result<Tenant, Refused> {
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let kind = classify_host(host, &state.settings.base_domain);
+    if !matches!(kind, HostKind::Subdomain(_) | HostKind::CustomDomain(_)) {
+        return Err(Refused::Tenant);
+    }
+    match state.tenant_for(&kind).await {
+        Ok(Some((tenant, _))) => Ok(tenant),
+        Ok(None) => Err(Refused::Tenant),
+        Err(_) => Err(Refused::Unavailable),
+    }
+}
+
+/// The staff member behind a token or a session cookie, if any. A token that does not check
+/// out is an error; a cookie that is not a staff session of this tenant just means "customer".
+async fn staff_of(
+    state: &AppState,
+    tenant: &Tenant,
+    parts: &axum::http::request::Parts,
+    token: Option<&str>,
+) -> Result<Option<Staff>, Refused> {
+    let actor = actor(parts, state);
+    if let Some(token) = token {
+        return Staff::from_token(state, tenant, token, actor)
+            .await
+            .map(Some)
+            .map_err(|_| Refused::Unauthorized);
+    }
+    match session::load(state, &parts.headers).await {
+        Ok(Some(s)) => Ok(Staff::from_session(state, tenant, s, actor).await.ok()),
+        Ok(None) => Ok(None),
+        Err(_) => Err(Refused::Unavailable),
+    }
+}
+
+/// Connect middleware: resolves the tenant and the identity, or refuses the socket.
+pub async fn authenticate<A: Adapter>(
+    socket: SocketRef<A>,
+    TryData(auth): TryData<Value>,
+    state: AppState,
+) -> Result<(), Refused> {
+    let parts = socket.req_parts();
+    let tenant = tenant_of(&state, parts).await?;
+    let auth = auth.unwrap_or(Value::Null);
+    let token = auth
+        .get("token")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty());
+    let staff = staff_of(&state, &tenant, parts, token).await?;
+    let peer = Peer {
+        staff: staff.map(|s| StaffPeer {
+            user_id: s.user.id,
+            role: s.user.role,
+            token: token.map(str::to_string),
+        }),
+        tenant,
+        sessions: Mutex::new(HashSet::new()),
+    };
+    // A customer may prove a session in the handshake already.
+    if let Some(sid) = auth.get("sessionId").and_then(Value::as_str)
+        && peer.staff.is_none()
+    {
+        match rooms::customer_entry(&state, &peer.tenant, sid).await {
+            Some(_) => {
+                peer.prove(sid);
+            }
+            None => return Err(Refused::Unauthorized),
+        }
+    }
+    socket.extensions.insert(Arc::new(peer));
+    Ok(())
+}
+
+/// Connect handler: registers the events a socket may send.
+pub async fn on_connect<A: Adapter>(socket: SocketRef<A>, state: AppState) {
+    let Some(peer) = socket.extensions.get::<Arc<Peer>>() else {
+        let _ = socket.disconnect();
+        return;
+    };
+    metrics::gauge!("realtime_sockets").increment(1.0);
+    socket.on_disconnect(async || {
+        metrics::gauge!("realtime_sockets").decrement(1.0);
+    });
+    rooms::register(&socket, &peer, &state);
+    webchat::register(&socket, &peer, &state);
+}
+
+/// Checks again that a staff socket's member may act (active account, token not expired).
+pub async fn staff_still_valid<A: Adapter>(
+    socket: &SocketRef<A>,
+    peer: &Peer,
+    state: &AppState,
+) -> bool {
+    let Some(staff) = &peer.staff else {
+        return false;
+    };
+    let parts = socket.req_parts();
+    match staff_of(state, &peer.tenant, parts, staff.token.as_deref()).await {
+        Ok(Some(s)) => s.user.id == staff.user_id,
+        _ => false,
+    }
+}

@@ -1,0 +1,307 @@
+//! Realtime (TSD §4): the Socket.IO server (protocol v5, websocket and long-polling) on the
+//! app's own port at `/socket.io/`, its rooms and events, and the fan-out across instances.
+//!
+//! - [`connect`]: who a socket is (staff by token or session cookie, otherwise a customer who
+//!   proves session ids), decided at the handshake from the tenant's `Host`.
+//! - [`rooms`]: the join events and the rule of who may join which room.
+//! - [`events`]: the emit API the HTTP handlers call after a change has committed.
+//! - [`webchat`]: the chat between a customer and the staff, over sockets and REST.
+//! - [`redis`]: the Redis pub/sub driver behind the adapter when `REDIS_URL` is set.
+//!
+//! Emits never run on the request path: handlers hand a [`Job`] to one worker per instance,
+//! which reads what the events need, then broadcasts batch after batch in order. Delivery is
+//! at most once; clients resync over REST after a reconnect.
+
+pub mod connect;
+pub mod events;
+mod redis;
+pub mod rooms;
+pub mod webchat;
+
+use crate::settings::Settings;
+use crate::state::AppState;
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use qms_domain::TenantId;
+use qms_store::QueueEntry;
+use serde_json::Value;
+use socketioxide::adapter::{Adapter, Emitter, LocalAdapter};
+use socketioxide::extract::{SocketRef, TryData};
+use socketioxide::handler::ConnectHandler;
+use socketioxide::layer::SocketIoLayer;
+use socketioxide::{SocketIo, SocketIoBuilder};
+use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use uuid::Uuid;
+
+type RedisAdapter = CustomRedisAdapter<Emitter, redis::RedisDriver>;
+
+/// Jobs waiting for the worker at most; past that, events are dropped (and counted).
+const QUEUE_DEPTH: usize = 4096;
+
+/// The Socket.IO server of this instance, cheap to clone.
+#[derive(Clone)]
+pub struct Realtime(Arc<Inner>);
+
+struct Inner {
+    io: Io,
+    jobs: mpsc::Sender<Job>,
+    /// Taken once by [`Realtime::start`].
+    jobs_rx: std::sync::Mutex<Option<mpsc::Receiver<Job>>>,
+    ready: watch::Sender<bool>,
+    redis: Option<redis::RedisDriver>,
+    limits: webchat::ChatLimits,
+}
+
+/// The server, with the adapter it was built with.
+#[derive(Clone)]
+enum Io {
+    Local(SocketIo<LocalAdapter>, SocketIoLayer<LocalAdapter>),
+    Redis(SocketIo<RedisAdapter>, SocketIoLayer<RedisAdapter>),
+}
+
+/// One emit: an event and its payload to the union of some rooms (a socket in several of them
+/// gets it once).
+#[derive(Debug, Clone)]
+pub struct Emit {
+    pub rooms: Vec<String>,
+    pub event: &'static str,
+    pub data: Value,
+}
+
+/// Work for the realtime worker, done in the order it was queued.
+#[derive(Debug)]
+pub enum Job {
+    /// A queue changed: read its fresh numbers and line, then tell staff and customers.
+    QueueChanged {
+        tenant: TenantId,
+        queue_id: Uuid,
+        action: events::Action,
+        entries: Vec<QueueEntry>,
+    },
+    /// Emits already built.
+    Emit(Vec<Emit>),
+}
+
+/// Registers the `/` namespace: the connect middleware ([`connect::authenticate`]) and
+/// handler ([`connect::on_connect`]) with the app's state. (A macro: `ns` exists only for
+/// concrete adapters.)
+macro_rules! namespace {
+    ($io:expr, $adapter:ty, $state:expr) => {{
+        let (auth, conn) = ($state.clone(), $state.clone());
+        let handler = move |socket: SocketRef<$adapter>| connect::on_connect(socket, conn.clone());
+        $io.ns(
+            "/",
+            handler.with(move |socket: SocketRef<$adapter>, data: TryData<Value>| {
+                connect::authenticate(socket, data, auth.clone())
+            }),
+        )
+    }};
+}
+
+fn config<A: Adapter>(builder: SocketIoBuilder<A>) -> SocketIoBuilder<A> {
+    builder
+        .ping_interval(Duration::from_secs(25))
+        .ping_timeout(Duration::from_secs(20))
+        .connect_timeout(Duration::from_secs(10))
+        .max_payload(64 * 1024)
+        .max_buffer_size(256)
+        .ack_timeout(Duration::from_secs(5))
+}
+
+/// `redis://…` with `protocol=resp3` (push messages need it).
+fn resp3(url: &str) -> String {
+    if url.contains("protocol=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&protocol=resp3")
+    } else {
+        format!("{url}?protocol=resp3")
+    }
+}
+
+impl Realtime {
+    /// Builds the server: in-process rooms, or rooms across instances through Redis when
+    /// `settings.redis_url` is set. Needs a Tokio runtime (the Redis monitor starts here).
+    /// Nothing connects yet: a Redis that is down only delays cross-instance delivery.
+    pub fn new(settings: &Settings) -> Result<Self, String> {
+        tokio::runtime::Handle::try_current()
+            .map_err(|_| "the realtime server must be built inside a Tokio runtime".to_string())?;
+        let (jobs, jobs_rx) = mpsc::channel(QUEUE_DEPTH);
+        let (ready, _) = watch::channel(false);
+        let (io, redis) = match &settings.redis_url {
+            None => {
+                let (layer, io) = config(SocketIo::builder()).build_layer();
+                (Io::Local(io, layer), None)
+            }
+            Some(url) => {
+                let driver =
+                    redis::RedisDriver::new(&resp3(url)).map_err(|e| format!("REDIS_URL: {e}"))?;
+                let adapter = RedisAdapterCtr::new_with_driver(
+                    driver.clone(),
+                    RedisAdapterConfig::new().with_prefix(settings.redis_prefix.clone()),
+                );
+                let (layer, io) = config(SocketIo::builder())
+                    .with_adapter::<RedisAdapter>(adapter)
+                    .build_layer();
+                (Io::Redis(io, layer), Some(driver))
+            }
+        };
+        Ok(Realtime(Arc::new(Inner {
+            io,
+            jobs,
+            jobs_rx: std::sync::Mutex::new(Some(jobs_rx)),
+            ready,
+            redis,
+            limits: webchat::ChatLimits::default(),
+        })))
+    }
+
+    /// Registers the `/` namespace with the app's state and starts the worker. Called once by
+    /// [`AppState::new`].
+    pub(crate) fn start(&self, state: AppState) {
+        let rx = self.0.jobs_rx.lock().ok().and_then(|mut r| r.take());
+        let Some(rx) = rx else { return };
+        let ready = self.0.ready.clone();
+        match &self.0.io {
+            Io::Local(io, _) => {
+                namespace!(io, LocalAdapter, state);
+                let _ = ready.send(true);
+                tokio::spawn(worker(io.clone(), state, rx));
+            }
+            Io::Redis(io, _) => {
+                let init = namespace!(io, RedisAdapter, state);
+                tokio::spawn(async move {
+                    match init.await {
+                        Ok(()) => {
+                            let _ = ready.send(true);
+                        }
+                        Err(e) => tracing::error!("realtime: the Redis adapter did not start: {e}"),
+                    }
+                });
+                tokio::spawn(worker(io.clone(), state, rx));
+            }
+        }
+        let realtime = Arc::downgrade(&self.0);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                let Some(inner) = realtime.upgrade() else {
+                    return;
+                };
+                inner.limits.prune();
+            }
+        });
+    }
+
+    /// Resolves once the namespace is registered (and, with Redis, subscribed), or after
+    /// `timeout`. Answers whether it is ready.
+    pub async fn ready(&self, timeout: Duration) -> bool {
+        let wait = async {
+            let mut rx = self.0.ready.subscribe();
+            let _ = rx.wait_for(|r| *r).await;
+            while !self.redis_healthy() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        tokio::time::timeout(timeout, wait).await.is_ok()
+    }
+
+    /// True when this instance fans out through Redis.
+    pub fn is_distributed(&self) -> bool {
+        self.0.redis.is_some()
+    }
+
+    /// True when cross-instance delivery works now (always true without Redis).
+    pub fn redis_healthy(&self) -> bool {
+        self.0.redis.as_ref().is_none_or(|r| r.healthy())
+    }
+
+    /// Queues a job for the worker without waiting; a full queue drops it (counted in
+    /// `realtime_jobs_dropped_total`).
+    pub fn submit(&self, job: Job) {
+        if self.0.jobs.try_send(job).is_err() {
+            metrics::counter!("realtime_jobs_dropped_total").increment(1);
+            tracing::warn!("realtime: the event queue is full; an event was dropped");
+        }
+    }
+
+    pub(crate) fn limits(&self) -> &webchat::ChatLimits {
+        &self.0.limits
+    }
+
+    /// Sockets connected to this instance.
+    pub fn local_sockets(&self) -> usize {
+        match &self.0.io {
+            Io::Local(io, _) => io.sockets().len(),
+            Io::Redis(io, _) => io.sockets().len(),
+        }
+    }
+
+    /// Disconnects every socket of this instance (at shutdown).
+    pub async fn close(&self) {
+        match &self.0.io {
+            Io::Local(io, _) => io.close().await,
+            Io::Redis(io, _) => io.close().await,
+        }
+    }
+
+    /// Wraps `router` in the Socket.IO layer (requests under `/socket.io/` go to it).
+    pub fn layer<S: Clone + Send + Sync + 'static>(&self, router: Router<S>) -> Router<S> {
+        match &self.0.io {
+            Io::Local(_, layer) => router.layer(layer.clone()),
+            Io::Redis(_, layer) => router.layer(layer.clone()),
+        }
+    }
+}
+
+/// The worker: one job at a time, in order; the emits of one job run concurrently.
+async fn worker<A: Adapter>(io: SocketIo<A>, state: AppState, mut rx: mpsc::Receiver<Job>) {
+    while let Some(job) = rx.recv().await {
+        let emits = match job {
+            Job::Emit(emits) => emits,
+            Job::QueueChanged {
+                tenant,
+                queue_id,
+                action,
+                entries,
+            } => match events::build(&state, tenant, queue_id, action, &entries).await {
+                Ok(emits) => emits,
+                Err(e) => {
+                    tracing::warn!(%queue_id, "realtime: cannot read the queue for its events: {e}");
+                    continue;
+                }
+            },
+        };
+        broadcast(&io, emits).await;
+    }
+}
+
+async fn broadcast<A: Adapter>(io: &SocketIo<A>, emits: Vec<Emit>) {
+    let sends = emits.iter().map(|e| async move {
+        if let Err(err) = io.to(e.rooms.clone()).emit(e.event, &e.data).await {
+            tracing::debug!(event = e.event, "realtime: emit failed: {err}");
+        }
+    });
+    futures::future::join_all(sends).await;
+    metrics::counter!("realtime_emits_total").increment(emits.len() as u64);
+}
+
+/// `GET /static/socket.io.min.js`: the official browser client, vendored from the npm package
+/// `socket.io-client` 4.8.4 (MIT, licence beside it in `static/vendor/`).
+pub async fn browser_client() -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/javascript; charset=utf-8",
+            ),
+            (header::CACHE_CONTROL, "public, max-age=31536000"),
+        ],
+        include_bytes!("../../static/vendor/socket.io.min.js").as_slice(),
+    )
+}

@@ -1,0 +1,194 @@
+//! Rooms (TSD §4.1–4.2) and who may join them. Every join answers an acknowledgement
+//! `{ok:true}` or `{ok:false, error}`; a refused join joins nothing.
+//!
+//! | event | who | rooms joined |
+//! |---|---|---|
+//! | `merchant:join` (merchantId) | staff of the merchant's tenant | `merchant:{id}`, `tenant:{tenantId}` |
+//! | `join-queue` (queueId) | staff of the queue's tenant | `queue:{id}` |
+//! | `customer:join` (sessionId) | a customer with that session | `customer:{sessionId}` |
+//! | `webchat:join` (sessionId) | that customer, or staff of the tenant | `webchat:{sessionId}` ([`super::webchat`]) |
+//!
+//! Queue rooms carry customers' names and phones, so customers never join them. Room names
+//! hold globally unique ids (UUIDs, 128-bit session ids), so no two tenants share a room.
+
+use super::connect::{Peer, staff_still_valid};
+use crate::state::AppState;
+use qms_store::{QueueEntry, Tenant, TenantId};
+use serde_json::{Value, json};
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{AckSender, SocketRef, TryData};
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub fn tenant(id: TenantId) -> String {
+    format!("tenant:{}", id.0)
+}
+pub fn merchant(id: Uuid) -> String {
+    format!("merchant:{id}")
+}
+pub fn queue(id: Uuid) -> String {
+    format!("queue:{id}")
+}
+pub fn customer(session_id: &str) -> String {
+    format!("customer:{session_id}")
+}
+pub fn webchat(session_id: &str) -> String {
+    format!("webchat:{session_id}")
+}
+
+/// Why a socket request was refused; the acknowledgement's `error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Forbidden,
+    BadRequest,
+    RateLimited,
+    Unavailable,
+    ChatClosed,
+}
+
+impl Refusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::Forbidden => "forbidden",
+            Refusal::BadRequest => "bad_request",
+            Refusal::RateLimited => "rate_limited",
+            Refusal::Unavailable => "unavailable",
+            Refusal::ChatClosed => "chat_closed",
+        }
+    }
+}
+
+/// The acknowledgement of a socket request.
+pub fn answer(result: Result<(), Refusal>) -> Value {
+    match result {
+        Ok(()) => json!({"ok": true}),
+        Err(r) => json!({"ok": false, "error": r.code()}),
+    }
+}
+
+/// A UUID sent as a string.
+pub fn uuid_arg(v: Option<Value>) -> Result<Uuid, Refusal> {
+    v.as_ref()
+        .and_then(Value::as_str)
+        .and_then(|s| Uuid::parse_str(s.trim()).ok())
+        .ok_or(Refusal::BadRequest)
+}
+
+/// A session id sent as a string (ours are 32 hex characters).
+pub fn session_arg(v: Option<&Value>) -> Result<String, Refusal> {
+    v.and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| {
+            !s.is_empty()
+                && s.len() <= 128
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_string)
+        .ok_or(Refusal::BadRequest)
+}
+
+/// The entry of a customer session in this tenant, if it exists.
+pub async fn customer_entry(
+    state: &AppState,
+    tenant: &Tenant,
+    session_id: &str,
+) -> Option<QueueEntry> {
+    state
+        .store
+        .entry_by_session(tenant.id, session_id)
+        .await
+        .ok()
+        .flatten()
+}
+
+/// Registers the join events on a new socket.
+pub fn register<A: Adapter>(socket: &SocketRef<A>, peer: &Arc<Peer>, state: &AppState) {
+    let (p, s) = (peer.clone(), state.clone());
+    socket.on(
+        "merchant:join",
+        async move |socket: SocketRef<A>, TryData(arg): TryData<Value>, ack: AckSender<A>| {
+            let done = merchant_join(&socket, &p, &s, arg.ok()).await;
+            let _ = ack.send(&answer(done));
+        },
+    );
+    let (p, s) = (peer.clone(), state.clone());
+    socket.on(
+        "join-queue",
+        async move |socket: SocketRef<A>, TryData(arg): TryData<Value>, ack: AckSender<A>| {
+            let done = queue_join(&socket, &p, &s, arg.ok()).await;
+            let _ = ack.send(&answer(done));
+        },
+    );
+    let (p, s) = (peer.clone(), state.clone());
+    socket.on(
+        "customer:join",
+        async move |socket: SocketRef<A>, TryData(arg): TryData<Value>, ack: AckSender<A>| {
+            let done = customer_join(&socket, &p, &s, arg.ok()).await;
+            let _ = ack.send(&answer(done));
+        },
+    );
+}
+
+async fn merchant_join<A: Adapter>(
+    socket: &SocketRef<A>,
+    peer: &Peer,
+    state: &AppState,
+    arg: Option<Value>,
+) -> Result<(), Refusal> {
+    if !peer.is_staff() {
+        return Err(Refusal::Forbidden);
+    }
+    let id = uuid_arg(arg)?;
+    let merchants = state
+        .store
+        .merchants(peer.tenant.id)
+        .await
+        .map_err(|_| Refusal::Unavailable)?;
+    if !merchants.iter().any(|m| m.id == id) || !staff_still_valid(socket, peer, state).await {
+        return Err(Refusal::Forbidden);
+    }
+    socket.join(vec![merchant(id), tenant(peer.tenant.id)]);
+    Ok(())
+}
+
+async fn queue_join<A: Adapter>(
+    socket: &SocketRef<A>,
+    peer: &Peer,
+    state: &AppState,
+    arg: Option<Value>,
+) -> Result<(), Refusal> {
+    if !peer.is_staff() {
+        return Err(Refusal::Forbidden);
+    }
+    let id = uuid_arg(arg)?;
+    let found = state
+        .store
+        .queue(peer.tenant.id, id)
+        .await
+        .map_err(|_| Refusal::Unavailable)?;
+    if found.is_none() || !staff_still_valid(socket, peer, state).await {
+        return Err(Refusal::Forbidden);
+    }
+    socket.join(queue(id));
+    Ok(())
+}
+
+async fn customer_join<A: Adapter>(
+    socket: &SocketRef<A>,
+    peer: &Peer,
+    state: &AppState,
+    arg: Option<Value>,
+) -> Result<(), Refusal> {
+    if peer.is_staff() {
+        return Err(Refusal::Forbidden);
+    }
+    let sid = session_arg(arg.as_ref())?;
+    if !peer.owns(&sid)
+        && (customer_entry(state, &peer.tenant, &sid).await.is_none() || !peer.prove(&sid))
+    {
+        return Err(Refusal::Forbidden);
+    }
+    socket.join(customer(&sid));
+    Ok(())
+}
