@@ -179,7 +179,17 @@ pub async fn cancel(
         .cancel_by_customer(tenant.id, &session_id, &actor)
         .await
     {
-        Ok(_) => return Redirect::to(&path).into_response(),
+        Ok(entry) => {
+            // Staff boards and the customers behind see the place free up at once.
+            crate::realtime::events::queue_changed(
+                &state,
+                tenant.id,
+                entry.queue_id,
+                crate::realtime::events::Action::Cancelled,
+                vec![entry],
+            );
+            return Redirect::to(&path).into_response();
+        }
         Err(StoreError::NotFound) => return not_found(&tenant, &path, &chosen),
         Err(StoreError::CancellationNotAllowed) => {
             (StatusCode::FORBIDDEN, t.t("status.leave_not_allowed"))
