@@ -2,9 +2,11 @@
 // STAFF of `demo` signs in and sees the seeded queue; "Call next" moves the first customer to
 // "Called" on this board and on a second signed-in browser within 2 s; dragging the third
 // customer to the top is saved (a reload shows it) and the customers' places follow; the
-// keyboard alternative moves a row too; a customer joining from another page appears without a
-// reload; a customer's chat message shows the unread badge, staff answers with a quick template
-// and the customer receives it. STAFF gets the 403 page on /dashboard/users and a 403 from the
+// keyboard alternative moves a row too; a board that was offline shows what changed meanwhile
+// once it reconnects; seat, complete, pause and a bulk call show on the other board; a customer
+// joining from another page appears without a reload; a customer's chat message shows the
+// unread badge, staff answers with a quick template, the customer receives it and the entry's
+// notification history lists it. STAFF gets the 403 page on /dashboard/users and a 403 from the
 // users API. axe-core finds no violation on the board, settings and the other pages; any
 // Content-Security-Policy violation or script error fails the run.
 //
@@ -177,6 +179,46 @@ try {
   expect(JSON.stringify(kb) === JSON.stringify(["Wei Ming", "John", "Priya"]), `order after the keyboard move: ${kb}`);
   if (live) await waitLive(a);
 
+  if (live) {
+    step("after a reconnect the board reads itself again: a change made while it was offline shows");
+    await a.evaluate(() => window.QMS_BOARD.socket().disconnect());
+    await a.waitForFunction(() => document.getElementById("conn").getAttribute("data-state") === "offline");
+    const called = await b.evaluate(async (q) => {
+      const csrf = document.querySelector('meta[name="csrf-token"]').content;
+      const r = await fetch(`/api/queues/${q}/call-next`, { method: "POST", headers: { "X-CSRF-Token": csrf, Accept: "application/json" } });
+      return (await r.json()).customerName;
+    }, queueId);
+    await a.waitForTimeout(300);
+    expect((await names(a, "waiting")).includes(called), "the offline board has not seen the call yet");
+    await a.evaluate(() => window.QMS_BOARD.socket().connect());
+    await waitForLane(a, "called", called, "resync after the reconnect");
+    expect(!(await names(a, "waiting")).includes(called), `${called} left the waiting lane`);
+    await a.click(`${panel} li.row:has(.name:text-is("${called}")) [data-act=requeue]`);
+    await a.waitForFunction(([sel, n]) => Array.from(document.querySelectorAll(sel)).some((e) => e.textContent === n), [`${panel} ol[data-lane=waiting] li.row .name`, called]);
+    const order = await names(a, "waiting");
+    expect(order[order.length - 1] === called, `requeue puts ${called} at the end: ${order}`);
+
+    step("seat, complete and pause are one tap each and show on the other board");
+    await a.click(`${panel} ol[data-lane=called] li.row:has(.name:text-is("Aisyah")) [data-act=seat]`);
+    await waitForLane(b, "seated", "Aisyah", "seated on the second browser");
+    await a.click(`${panel} ol[data-lane=seated] li.row:has(.name:text-is("Aisyah")) [data-act=complete]`);
+    await b.waitForFunction((sel) => !Array.from(document.querySelectorAll(sel)).some((e) => e.textContent === "Aisyah"),
+      `${panel} li.row .name`, { timeout: LIVE_MS });
+    await a.click(`${panel} [data-act=toggle]`);
+    await b.waitForFunction((sel) => document.querySelector(sel)?.textContent === "paused", `${panel} [data-stat=state]`, { timeout: LIVE_MS });
+    expect((await b.textContent(`${panel} [data-act=toggle]`)) === "Resume joining", "the other board offers to resume");
+    await a.click(`${panel} [data-act=toggle]`);
+    await b.waitForFunction((sel) => document.querySelector(sel)?.textContent === "accepting", `${panel} [data-stat=state]`, { timeout: LIVE_MS });
+
+    step("select two customers and call them together");
+    const two = (await names(a, "waiting")).slice(0, 2);
+    for (const n of two) await a.check(`${panel} ol[data-lane=waiting] li.row:has(.name:text-is("${n}")) .pick`);
+    expect((await a.textContent(`${panel} [data-act=call-selected]`)).includes("(2)"), "the button counts the selection");
+    await a.click(`${panel} [data-act=call-selected]`);
+    for (const n of two) await waitForLane(b, "called", n, `${n} called on the second browser`);
+    expect(await a.isDisabled(`${panel} [data-act=call-selected]`), "the selection is cleared");
+  }
+
   let session = null;
   const c = await newPage("customer", { width: 390, height: 844 });
   await c.goto(`${base}/`);
@@ -230,6 +272,9 @@ try {
     await c.waitForFunction((t) => window.got.some((m) => m.content === t && String(m.sender).toLowerCase() === "staff"), text, { timeout: LIVE_MS });
     step(`  the customer received the answer: ${Date.now() - answered} ms`);
     await a.waitForFunction((t) => Array.from(document.querySelectorAll("#chat-log .msg-staff")).some((m) => m.textContent.includes(t)), text, { timeout: LIVE_MS });
+    await a.click("#chat-history summary");
+    await a.waitForFunction((t) => document.getElementById("chat-notifications").textContent.includes(t), text, { timeout: LIVE_MS });
+    step("  the quick message is in the notification history");
     const badge = await a.$eval(`${row} [data-act=chat] .badge`, (el) => el.hidden);
     expect(badge, "the badge is cleared once the chat is open");
     await a.keyboard.press("Escape");

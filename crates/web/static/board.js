@@ -543,14 +543,18 @@
         chatTemplates.appendChild(h('button', { type: 'button', class: 'btn', 'data-template': t.id, text: t.name }));
       });
     });
-    chatNotes.replaceChildren();
+    loadHistory(entry);
+  }
+
+  function loadHistory(entry) {
     api('GET', '/api/entries/' + entry.id + '/notifications').then(function (list) {
+      chatNotes.replaceChildren();
       if (!list.length) { chatNotes.appendChild(h('li', { text: 'No notifications sent yet.' })); return; }
       list.forEach(function (n) {
         var when = new Date(n.sentAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
         chatNotes.appendChild(h('li', { text: when + ' \u00b7 ' + n.channel + ' \u00b7 ' + n.status + ': ' + n.message + (n.errorMessage ? ' (' + n.errorMessage + ')' : '') }));
       });
-    }).catch(function () { chatNotes.appendChild(h('li', { text: 'Could not load the history.' })); });
+    }).catch(function () { chatNotes.replaceChildren(h('li', { text: 'Could not load the history.' })); });
   }
 
   function closeChat() {
@@ -567,8 +571,19 @@
     if (!content) { chatError.textContent = 'Write a message first.'; chatError.hidden = false; chatText.focus(); return; }
     chatError.hidden = true;
     var sessionId = S.chat.entry.sessionId;
-    var sent = function () { chatText.value = ''; chatText.focus(); };
+    var chat = S.chat;
+    var sent = function () { chatText.value = ''; chat.template = null; chatText.focus(); };
     var failed = function (msg) { chatError.textContent = 'Not sent: ' + msg; chatError.hidden = false; };
+    // A template sent as filled in goes through the server, which also records it in the
+    // notification history; edited text is an ordinary chat message.
+    if (chat.template && content === chat.template.text.trim()) {
+      api('POST', '/api/notification-templates/' + chat.template.id + '/send', { sessionId: sessionId }).then(function (m) {
+        if (!(S.socket && S.socket.connected) && m) addMessage(m);
+        sent();
+        loadHistory(chat.entry);
+      }, function (e) { failed(e.message); });
+      return;
+    }
     if (S.socket && S.socket.connected) {
       S.socket.timeout(5000).emit('webchat:message', { sessionId: sessionId, content: content }, function (err, ack) {
         if (err) { restSend(sessionId, content).then(sent, function (e) { failed(e.message); }); return; }
@@ -603,6 +618,7 @@
         if (tpl) {
           var fresh = findEntry(S.chat.queueId, S.chat.entry.id) || S.chat.entry;
           chatText.value = fill(tpl.content, fresh);
+          S.chat.template = { id: tpl.id, text: chatText.value };
           chatText.focus();
         }
       }
@@ -677,4 +693,6 @@
     if (document.visibilityState === 'visible' && !S.signedOut) api('GET', '/api/auth/session').catch(function () { });
   }, 10 * 60 * 1000);
   connect();
+  // For diagnostics and the browser tests: the live connection.
+  window.QMS_BOARD = { socket: function () { return S.socket; } };
 }());

@@ -1229,3 +1229,107 @@ async fn notification_history_is_per_entry_and_per_tenant() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list, json!([]));
 }
+
+#[tokio::test]
+async fn a_template_is_sent_to_the_chat_and_recorded_in_the_history() {
+    let (app, _dir) = spawn().await;
+    let t = app.tenant("quick").await;
+    let other = app.tenant("quick-other").await;
+    let e = join_sized(&app, &t, "Ann", 1, 2).await;
+    let session = e["sessionId"].as_str().unwrap().to_string();
+    let id = e["id"].as_str().unwrap().to_string();
+    let tpl = app
+        .store()
+        .create_notification_template(
+            t.tenant,
+            t.merchant,
+            qms_store::NewTemplate {
+                name: "Almost".into(),
+                channel: "WEBCHAT".into(),
+                content: "Hi {name}, you are number {position} ({ticket}), about {wait} min."
+                    .into(),
+                is_active: true,
+            },
+            &Actor::system(),
+        )
+        .await
+        .unwrap();
+    let staff = member(&app, &t, Role::Staff).await;
+    let b = sign_in(&app, &t.slug, &staff).await;
+    let path = format!("/api/notification-templates/{}/send", tpl.id);
+
+    let (status, body) =
+        call(fetch(&app, &b, Method::POST, &path).json(&json!({"sessionId": session}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let ticket = e["ticketNumber"].as_str().unwrap();
+    let wait = e["estimatedWaitTime"].as_i64().unwrap();
+    let want = format!("Hi Ann, you are number 1 ({ticket}), about {wait} min.");
+    assert_eq!(body["content"], want.as_str());
+    assert_eq!(body["sender"], "staff");
+
+    // The customer's chat has it, and so has the entry's notification history.
+    let (_, chat) =
+        call(app.public(&t, Method::GET, &format!("/api/queue/webchat/{session}"))).await;
+    assert_eq!(chat["messages"][0]["content"], want.as_str());
+    let (_, history) = call(fetch(
+        &app,
+        &b,
+        Method::GET,
+        &format!("/api/entries/{id}/notifications"),
+    ))
+    .await;
+    assert_eq!(history.as_array().unwrap().len(), 1);
+    assert_eq!(history[0]["message"], want.as_str());
+    assert_eq!(
+        (
+            history[0]["channel"].as_str(),
+            history[0]["status"].as_str()
+        ),
+        (Some("WEBCHAT"), Some("SENT"))
+    );
+
+    // Not another tenant's customer, not a made-up template, not a finished visit.
+    let (status, _) = call(
+        app.staff(&other, Method::POST, &path)
+            .json(&json!({"sessionId": session})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(
+        fetch(
+            &app,
+            &b,
+            Method::POST,
+            &format!("/api/notification-templates/{}/send", uuid::Uuid::now_v7()),
+        )
+        .json(&json!({"sessionId": session})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.store()
+        .transition(
+            t.tenant,
+            t.queue,
+            id.parse().unwrap(),
+            Transition::Cancel,
+            &Actor::system(),
+        )
+        .await
+        .unwrap();
+    let (status, body) =
+        call(fetch(&app, &b, Method::POST, &path).json(&json!({"sessionId": session}))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "chat_closed");
+    let (_, history) = call(fetch(
+        &app,
+        &b,
+        Method::GET,
+        &format!("/api/entries/{id}/notifications"),
+    ))
+    .await;
+    assert_eq!(
+        history.as_array().unwrap().len(),
+        1,
+        "a refused send is not recorded"
+    );
+}

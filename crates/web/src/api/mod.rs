@@ -28,7 +28,7 @@ use utoipa::{Modify, OpenApi};
         entries::join, entries::status, entries::cancel_own, entries::move_entry, entries::call_next,
         entries::call_bulk, entries::reorder,
         board::get, merchant::get, merchant::update, merchant::update_hours, merchant::update_branding, merchant::upload_logo, merchant::remove_logo,
-        templates::list, templates::create, templates::update, templates::delete, templates::history, reports::dashboard,
+        templates::list, templates::create, templates::update, templates::delete, templates::send, templates::history, reports::dashboard,
         crate::realtime::webchat::send_route, crate::realtime::webchat::history_route,
         crate::realtime::webchat::recovery_route,
     ),
@@ -126,6 +126,10 @@ fn dashboard_routes() -> Router<AppState> {
         .route(
             "/api/notification-templates/{id}",
             put(templates::update).delete(templates::delete),
+        )
+        .route(
+            "/api/notification-templates/{id}/send",
+            post(templates::send),
         )
         .route("/api/entries/{id}/notifications", get(templates::history))
         .route("/api/analytics/dashboard", get(reports::dashboard))

@@ -1,17 +1,23 @@
 //! Quick-message templates (TSD §6.2 "Communication hub") and an entry's notification history.
-//! Every staff member reads templates and history; MANAGER and above edit templates.
+//! Every staff member reads templates, sends them to a customer's chat and reads the history;
+//! MANAGER and above edit templates.
 //! Placeholders: `{name}`, `{position}`, `{ticket}`, `{wait}`.
 
 use crate::auth::Staff;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
+use crate::realtime::webchat;
 use crate::state::AppState;
+use crate::tenancy::CurrentTenant;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use qms_domain::validate::clean_text;
 use qms_domain::{FieldErrors, Role};
-use qms_store::{CHANNELS, NewTemplate, NotificationLog, NotificationTemplate, QueueEntry};
+use qms_store::{
+    CHANNELS, ChatSender, NewNotification, NewTemplate, NotificationLog, NotificationTemplate,
+    QueueEntry,
+};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -184,6 +190,63 @@ pub async fn delete(
             other => other.into(),
         })?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Which customer a quick message goes to.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendTemplate {
+    /// The customer's session id (as in the webchat routes).
+    pub session_id: String,
+}
+
+/// Sends a template to one customer's chat, filled in with their live place and wait, and
+/// records it in the entry's notification history (channel `WEBCHAT`, the channel it went out
+/// on). Answers the chat message as the webchat broadcasts it.
+#[utoipa::path(post, path = "/api/notification-templates/{id}/send", tag = "messages", security(("bearer" = [])), request_body = SendTemplate,
+    params(("id" = Uuid, Path)), responses((status = 201, body = Object), (status = 404), (status = 409, description = "chat_closed"), (status = 429)))]
+pub async fn send(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    staff: Staff,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<SendTemplate>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let template = state
+        .store
+        .notification_templates(staff.tenant)
+        .await?
+        .into_iter()
+        .find(|t| t.id == id)
+        .ok_or_else(|| ApiError::not_found("template"))?;
+    let entry = state
+        .store
+        .entry_by_session(staff.tenant, body.session_id.trim())
+        .await?
+        .ok_or_else(|| ApiError::not_found("chat session"))?;
+    let content = webchat::clean_content(&render(&template.content, &entry))
+        .map_err(|e| ApiError::field("content", e))?;
+    let message = webchat::send(&state, &tenant, &entry, ChatSender::Staff, &content).await?;
+    let logged = state
+        .store
+        .record_notification(
+            staff.tenant,
+            NewNotification {
+                queue_entry_id: entry.id,
+                channel: "WEBCHAT".into(),
+                status: "SENT".into(),
+                message: content,
+                error_message: None,
+            },
+        )
+        .await;
+    if let Err(e) = logged {
+        tracing::error!(error = %e, "a quick message was sent but not recorded in the history");
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(webchat::payload(&message, &entry.session_id)),
+    ))
 }
 
 /// The notifications sent about one customer's place, oldest first.

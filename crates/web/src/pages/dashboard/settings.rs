@@ -13,6 +13,7 @@ use crate::auth::Staff;
 use crate::error::{ApiError, PageError};
 use crate::extract::{ApiJson, ApiPath};
 use crate::pages::{StaffPage, render_status};
+use crate::realtime::events::{self, Action};
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;
@@ -637,10 +638,13 @@ pub async fn save_queue(
             .await?
             .ok_or_else(|| ApiError::not_found("queue"))?;
         let settings = queue_settings(&f, current.settings)?;
-        Ok(state
+        let queue = state
             .store
             .update_queue(staff.tenant, id, settings, &staff.actor)
-            .await?)
+            .await?;
+        // Open boards show the new name, numbers and state at once.
+        events::queue_changed(&state, staff.tenant, id, Action::Updated, Vec::new());
+        Ok(queue)
     }
     .await;
     let key = format!("queue-{id}");
@@ -657,10 +661,13 @@ pub async fn create_queue(
         let mut settings = QueueSettings::with_name(text(&f, "name"));
         settings.validate()?;
         let m = merchant::main_merchant(&state, staff.tenant).await?;
-        Ok(state
+        let queue = state
             .store
             .create_queue(staff.tenant, m.id, settings, &staff.actor)
-            .await?)
+            .await?;
+        // Open boards see a queue they do not show and reload to add it.
+        events::queue_changed(&state, staff.tenant, queue.id, Action::Updated, Vec::new());
+        Ok(queue)
     }
     .await;
     outcome(&state, &staff, "new-queue", f, r, "new-queue", "queues").await
