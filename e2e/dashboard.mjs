@@ -279,6 +279,15 @@ try {
     expect(badge, "the badge is cleared once the chat is open");
     await a.keyboard.press("Escape");
     await a.waitForSelector("#chat", { state: "hidden" });
+
+    step("the overview follows too");
+    await b.goto(`${base}/dashboard`);
+    await waitLive(b);
+    const before = Number(await b.textContent("[data-kpi=waiting]"));
+    await a.click(`${panel} [data-act=call-next]`);
+    const overviewStart = Date.now();
+    await b.waitForFunction((n) => Number(document.querySelector("[data-kpi=waiting]").textContent) === n, before - 1, { timeout: LIVE_MS });
+    step(`  waiting now on the overview: ${Date.now() - overviewStart} ms`);
   } else {
     step("live checks skipped: the server has no Socket.IO side (QMS_LIVE is not 1)");
   }
