@@ -13,6 +13,8 @@ import { readFileSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import http from "node:http";
+import dns from "node:dns";
+import { io } from "socket.io-client";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BASE = process.env.BASE_URL;
@@ -49,6 +51,27 @@ function request(method, url, body, headers = {}) {
   });
 }
 const api = (method, url, body) => request(method, url, body, { Authorization: `Bearer ${TOKEN}` });
+
+// The staff board's socket (the official Node client): *.localhost is 127.0.0.1 here too.
+const lookup = dns.lookup;
+dns.lookup = (host, options, callback) => {
+  if (typeof options === "function") { callback = options; options = {}; }
+  if (host === "localhost" || host.endsWith(".localhost")) {
+    return options && options.all
+      ? process.nextTick(callback, null, [{ address: "127.0.0.1", family: 4 }])
+      : process.nextTick(callback, null, "127.0.0.1", 4);
+  }
+  return lookup.call(dns, host, options, callback);
+};
+const boardEvents = [];
+function staffBoard() {
+  return new Promise((resolve, reject) => {
+    const socket = io(BASE, { auth: { token: TOKEN }, transports: ["websocket"], forceNew: true, timeout: 5000 });
+    socket.on("queue:update", (u) => boardEvents.push(u));
+    socket.on("connect_error", (e) => reject(e));
+    socket.on("connect", () => socket.emit("join-queue", QUEUE, (ack) => (ack && ack.ok ? resolve(socket) : reject(new Error(JSON.stringify(ack))))));
+  });
+}
 
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
@@ -135,7 +158,8 @@ try {
   const before = await api("GET", `/api/queues/${QUEUE}`);
   check(before.status === 200 && (before.body.stats?.waiting ?? before.body.waiting ?? 0) === 0, `nothing stored: ${JSON.stringify(before.body?.stats)}`);
 
-  // 3. Join for real; the status page shows place 1.
+  // 3. Join for real; the status page shows place 1, and the staff board hears of it.
+  const board = await staffBoard();
   await page.getByLabel("Your name").fill("Aisyah");
   await page.getByLabel("Phone number").fill("012-345 6789");
   await page.getByLabel("Number of people").selectOption("3");
@@ -144,6 +168,13 @@ try {
     page.getByRole("button", { name: "Join the queue" }).click(),
   ]));
   const sessionId = page.url().split("/").pop();
+  const heard = Date.now();
+  while (!boardEvents.some((u) => u.action === "customer-joined" && u.entry && u.entry.sessionId === sessionId) && Date.now() - heard < 2000) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  check(boardEvents.some((u) => u.action === "customer-joined" && u.entry && u.entry.sessionId === sessionId),
+    `the staff board heard of the join from the form: ${JSON.stringify(boardEvents.map((u) => u.action))}`);
+  board.close();
   check(await page.locator("#position").textContent() === "1", "position 1 on the status page");
   check(await page.evaluate(() => localStorage.getItem("qms.place")) === sessionId, "session kept in localStorage");
   await page.waitForTimeout(500);

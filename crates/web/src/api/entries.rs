@@ -136,8 +136,9 @@ pub async fn queue_region(
         .map(|m| m.country))
 }
 
-/// Joins `queue` for a customer: validates, applies the per-address and per-phone limits, then
-/// asks the store. Shared by the JSON route and the join page's form.
+/// Joins `queue` for a customer: validates, applies the per-address and per-phone limits, asks
+/// the store, then tells staff boards (after the commit). Shared by the JSON route and the join
+/// page's form, so a join from either shows up live.
 #[allow(clippy::too_many_arguments)]
 pub async fn join_customer(
     state: &AppState,
@@ -170,10 +171,20 @@ pub async fn join_customer(
         }
         new.idempotency_key = Some(key.to_string());
     }
-    Ok(state
+    let joined = state
         .store
         .join_queue(tenant, queue.id, new, actor, OffsetDateTime::now_utc())
-        .await?)
+        .await?;
+    if let Joined::Created(e) = &joined {
+        events::queue_changed(
+            state,
+            tenant,
+            queue.id,
+            Action::CustomerJoined,
+            vec![e.clone()],
+        );
+    }
+    Ok(joined)
 }
 
 /// Joins a queue (public, no login). 201 with the new place; 200 with the existing place when
@@ -216,15 +227,6 @@ pub async fn join(
         Joined::Existing(_) => StatusCode::OK,
         Joined::Created(_) | Joined::Replayed(_) => StatusCode::CREATED,
     };
-    if let Joined::Created(e) = &joined {
-        events::queue_changed(
-            &state,
-            tenant.id,
-            queue_id,
-            Action::CustomerJoined,
-            vec![e.clone()],
-        );
-    }
     let entry = match joined {
         Joined::Created(e) | Joined::Replayed(e) | Joined::Existing(e) => e,
     };
