@@ -48,7 +48,7 @@ RESULTS=()
 for N in $SIZES; do
   DIR="$(mktemp -d /tmp/qms-rt-bench.XXXXXX)"
   echo "== N=$N customers, $STAFF staff boards ($DIR)" >&2
-  PORT="$PORT" QMS_DATA_DIR="$DIR" RUST_LOG=warn REDIS_URL="${BENCH_REDIS:-}" \
+  PORT="$PORT" QMS_DATA_DIR="$DIR" RUST_LOG="${BENCH_LOG:-warn}" REDIS_URL="${BENCH_REDIS:-}" \
     "$BIN" serve >"$DIR/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do

@@ -262,6 +262,7 @@ impl Realtime {
 /// The worker: one job at a time, in order; the emits of one job run concurrently.
 async fn worker<A: Adapter>(io: SocketIo<A>, state: AppState, mut rx: mpsc::Receiver<Job>) {
     while let Some(job) = rx.recv().await {
+        let started = std::time::Instant::now();
         let emits = match job {
             Job::Emit(emits) => emits,
             Job::QueueChanged {
@@ -277,7 +278,12 @@ async fn worker<A: Adapter>(io: SocketIo<A>, state: AppState, mut rx: mpsc::Rece
                 }
             },
         };
+        let built = started.elapsed();
+        let count = emits.len();
         broadcast(&io, emits).await;
+        let done = started.elapsed();
+        metrics::histogram!("realtime_job_seconds").record(done.as_secs_f64());
+        tracing::debug!(count, ?built, ?done, "realtime: job done");
     }
 }
 
