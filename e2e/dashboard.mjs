@@ -16,7 +16,7 @@
 // 390 px wide.
 
 import { chromium } from "playwright-core";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 
@@ -36,7 +36,11 @@ const ownerEmail = env("QMS_OWNER_EMAIL");
 const password = env("QMS_PASSWORD");
 const live = process.env.QMS_LIVE === "1";
 const shots = process.env.QMS_SCREENSHOTS;
-if (shots) mkdirSync(shots, { recursive: true });
+if (shots) {
+  mkdirSync(shots, { recursive: true });
+  // This folder is the walk-through's own: start it afresh so no old picture stays behind.
+  for (const f of readdirSync(shots)) if (f.endsWith(".png")) rmSync(join(shots, f));
+}
 const base = `http://${slug}.localhost:${port}`;
 const LIVE_MS = 2000;
 
@@ -74,6 +78,13 @@ async function screenshot(page, label) {
   for (const width of [1280, 768, 390]) {
     await page.setViewportSize({ width, height: width === 390 ? 844 : 1024 });
     await page.screenshot({ path: join(shots, `${String(++shot).padStart(2, "0")}-${label}-${width}.png`), fullPage: true });
+    const wide = await page.evaluate(() => {
+      if (document.documentElement.scrollWidth <= window.innerWidth) return null;
+      return Array.from(document.querySelectorAll("body *"))
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !(e.parentElement && e.parentElement.getBoundingClientRect().right > window.innerWidth + 1))
+        .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${e.className}`);
+    });
+    if (wide) problems.push(`${label} is wider than ${width} px: ${wide.join(", ")}`);
   }
   await page.setViewportSize(size);
 }
