@@ -15,15 +15,16 @@ use std::future::Future;
 use std::str::FromStr;
 use uuid::Uuid;
 
-/// The server URL, or `None` after printing the skip line (panics under `QMS_TEST_STRICT=1`).
+/// The server URL from `TEST_DATABASE_URL`, or `None` after printing the skip line.
+///
+/// These tests are about PostgreSQL itself, so without a PostgreSQL URL they skip even under
+/// `QMS_TEST_STRICT=1`: CI's SQLite pass leaves the variable unset on purpose, and its
+/// PostgreSQL pass sets it, which is when these tests run (and must).
 pub fn server_url() -> Option<String> {
     match std::env::var("TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
+        Ok(url) if url.starts_with("postgres") => Some(url),
         _ => {
-            if std::env::var("QMS_TEST_STRICT").as_deref() == Ok("1") {
-                panic!("TEST_DATABASE_URL not set and QMS_TEST_STRICT=1");
-            }
-            println!("skipped: TEST_DATABASE_URL not set");
+            println!("skipped: TEST_DATABASE_URL does not name a PostgreSQL server");
             None
         }
     }
