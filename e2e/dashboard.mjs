@@ -250,7 +250,7 @@ try {
     expect(await a.evaluate(() => window.__sameBoard === true), "the board was not reloaded");
 
     step("the customer writes; the badge shows; staff answers with a template; the customer reads it");
-    await c.addScriptTag({ url: "/static/vendor/socket.io.min.js" });
+    await c.addScriptTag({ url: "/static/vendor/socket.io-4.8.4.min.js" });
     await c.evaluate((sid) => new Promise((resolve, reject) => {
       window.got = [];
       const s = window.io({ transports: ["websocket"] });

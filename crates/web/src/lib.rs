@@ -65,7 +65,6 @@ pub fn app(state: AppState) -> Router {
             get(pages::auth::invite_page).post(pages::auth::invite_submit),
         )
         .route("/static/{*path}", get(assets::serve))
-        .route("/static/socket.io.min.js", get(realtime::browser_client))
         .merge(pages::customer::router())
         .merge(pages::dashboard::router())
         .merge(api::router())

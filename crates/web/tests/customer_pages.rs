@@ -550,7 +550,7 @@ async fn the_chat_page_finds_the_place_of_this_device() {
     assert!(html.contains(&format!("data-session=\"{sid}\"")));
     assert!(html.contains("M-001 · Main"));
     assert!(html.contains("<label for=\"chat-input\">Message</label>"));
-    assert!(html.contains("src=\"/static/vendor/socket.io.min.js\""));
+    assert!(html.contains("src=\"/static/vendor/socket.io-4.8.4.min.js\""));
 }
 
 #[tokio::test]

@@ -159,14 +159,38 @@ async fn a_customer_joins_and_is_moved_through_the_whole_lifecycle() {
             >= first["estimatedWaitTime"].as_i64().unwrap()
     );
 
-    // The same phone again: the existing place, 200.
+    // The same phone again, from another device: 200 with where that place stands, but not
+    // its keys (the session id would let anyone who knows a phone number cancel the place)
+    // nor what its holder typed.
     let (status, again) = call(
         app.public(&t, Method::POST, &format!("/api/queues/{q}/join"))
+            .json(&json!({"customerName": "Mallory", "customerPhone": "+60123456789"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["alreadyWaiting"], true);
+    assert_eq!(again["ticketNumber"], first["ticketNumber"]);
+    assert_eq!(again["position"], 1);
+    for secret in [
+        "id",
+        "sessionId",
+        "verificationCode",
+        "customerName",
+        "customerPhone",
+    ] {
+        assert!(again.get(secret).is_none(), "{secret} leaked: {again}");
+    }
+    // From the device holding the place (its `qms_place` cookie): the whole place.
+    let sid = first["sessionId"].as_str().unwrap();
+    let (status, again) = call(
+        app.public(&t, Method::POST, &format!("/api/queues/{q}/join"))
+            .header("cookie", format!("qms_place={sid}"))
             .json(&json!({"customerName": "Ann", "customerPhone": "+60123456789"})),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(again["id"], first["id"]);
+    assert_eq!(again["sessionId"], first["sessionId"]);
 
     // The customer sees their place.
     let sid = first["sessionId"].as_str().unwrap();

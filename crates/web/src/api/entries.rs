@@ -4,12 +4,14 @@
 use crate::auth::{Client, Staff};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
+use crate::pages::customer::place_cookie;
 use crate::realtime::events::{self, Action};
 use crate::state::AppState;
 use crate::tenancy::CurrentTenant;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use qms_domain::FieldErrors;
 use qms_domain::entry::{Platform, Transition};
 use qms_domain::validate::{clean_optional, clean_text, normalize_phone, party_size};
@@ -187,11 +189,32 @@ pub async fn join_customer(
     Ok(joined)
 }
 
-/// Joins a queue (public, no login). 201 with the new place; 200 with the existing place when
-/// this phone already waits here; a repeated `Idempotency-Key` answers the first place again.
+/// A place someone else may be holding: what a join for a phone that already waits answers
+/// to a device that does not hold that place. It says the phone is in line and where, but not
+/// the keys to the place (`sessionId`, `verificationCode`) nor what the holder typed: anyone
+/// can type a phone number, and the session id is what cancels a place.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldPlace {
+    pub queue_id: Uuid,
+    pub queue_name: String,
+    pub ticket_number: String,
+    pub position: i64,
+    pub estimated_wait_time: i32,
+    #[schema(value_type = String)]
+    pub status: qms_domain::EntryStatus,
+    /// Always true: this phone already waits here.
+    pub already_waiting: bool,
+}
+
+/// Joins a queue (public, no login). 201 with the new place; a repeated `Idempotency-Key`
+/// answers the first place again. When this phone already waits here the answer is 200: the
+/// whole place to the device that holds it (its `qms_place` cookie), otherwise only where that
+/// place stands ([`HeldPlace`]); the holder recovers it with the phone and verification code
+/// (`POST /api/queue/webchat/recovery`).
 #[utoipa::path(post, path = "/api/queues/{id}/join", tag = "customers", request_body = JoinRequest,
     params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = EntryView), (status = 200, description = "already waiting", body = EntryView),
+    responses((status = 201, body = EntryView), (status = 200, description = "already waiting: EntryView to the device holding the place, HeldPlace to others", body = HeldPlace),
         (status = 409, description = "queue_full | queue_closed"), (status = 422, description = "validation")))]
 pub async fn join(
     State(state): State<AppState>,
@@ -201,7 +224,7 @@ pub async fn join(
     ApiPath(queue_id): ApiPath<Uuid>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<JoinRequest>,
-) -> Result<(StatusCode, Json<EntryView>), ApiError> {
+) -> Result<Response, ApiError> {
     let queue = state
         .store
         .queue(tenant.id, queue_id)
@@ -223,20 +246,30 @@ pub async fn join(
         key,
     )
     .await?;
-    let status = match joined {
-        Joined::Existing(_) => StatusCode::OK,
-        Joined::Created(_) | Joined::Replayed(_) => StatusCode::CREATED,
-    };
-    let entry = match joined {
-        Joined::Created(e) | Joined::Replayed(e) | Joined::Existing(e) => e,
-    };
-    Ok((
-        status,
-        Json(EntryView {
-            entry,
-            queue_name: queue.settings.name,
-        }),
-    ))
+    let queue_name = queue.settings.name;
+    Ok(match joined {
+        Joined::Created(entry) | Joined::Replayed(entry) => {
+            (StatusCode::CREATED, Json(EntryView { entry, queue_name })).into_response()
+        }
+        Joined::Existing(entry)
+            if place_cookie(&headers).as_deref() == Some(entry.session_id.as_str()) =>
+        {
+            (StatusCode::OK, Json(EntryView { entry, queue_name })).into_response()
+        }
+        Joined::Existing(entry) => (
+            StatusCode::OK,
+            Json(HeldPlace {
+                queue_id: entry.queue_id,
+                queue_name,
+                ticket_number: entry.ticket_number,
+                position: entry.position,
+                estimated_wait_time: entry.estimated_wait_time,
+                status: entry.status,
+                already_waiting: true,
+            }),
+        )
+            .into_response(),
+    })
 }
 
 /// A customer's place by their session key.

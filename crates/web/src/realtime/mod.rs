@@ -21,8 +21,6 @@ pub mod webchat;
 use crate::settings::Settings;
 use crate::state::AppState;
 use axum::Router;
-use axum::http::header;
-use axum::response::IntoResponse;
 use qms_domain::TenantId;
 use qms_store::QueueEntry;
 use serde_json::Value;
@@ -169,7 +167,7 @@ impl Realtime {
         match &self.0.io {
             Io::Local(io, _) => {
                 namespace!(io, LocalAdapter, state);
-                let _ = ready.send(true);
+                ready.send_replace(true);
                 tokio::spawn(worker(io.clone(), state, rx));
             }
             Io::Redis(io, _) => {
@@ -177,7 +175,7 @@ impl Realtime {
                 tokio::spawn(async move {
                     match init.await {
                         Ok(()) => {
-                            let _ = ready.send(true);
+                            ready.send_replace(true);
                         }
                         Err(e) => tracing::error!("realtime: the Redis adapter did not start: {e}"),
                     }
@@ -295,19 +293,4 @@ async fn broadcast<A: Adapter>(io: &SocketIo<A>, emits: Vec<Emit>) {
     });
     futures::future::join_all(sends).await;
     metrics::counter!("realtime_emits_total").increment(emits.len() as u64);
-}
-
-/// `GET /static/socket.io.min.js`: the official browser client, vendored from the npm package
-/// `socket.io-client` 4.8.4 (MIT, licence beside it in `static/vendor/`).
-pub async fn browser_client() -> impl IntoResponse {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/javascript; charset=utf-8",
-            ),
-            (header::CACHE_CONTROL, "public, max-age=31536000"),
-        ],
-        include_bytes!("../../static/vendor/socket.io.min.js").as_slice(),
-    )
 }

@@ -236,7 +236,10 @@ async fn the_browser_client_is_served_from_the_binary() {
     let app = TestApp::spawn().await;
     let res = app
         .client
-        .get(format!("http://{}/static/socket.io.min.js", app.addr))
+        .get(format!(
+            "http://{}/static/vendor/socket.io-4.8.4.min.js",
+            app.addr
+        ))
         .send()
         .await
         .unwrap();
@@ -245,13 +248,13 @@ async fn the_browser_client_is_served_from_the_binary() {
         res.headers()["content-type"]
             .to_str()
             .unwrap()
-            .starts_with("application/javascript")
+            .contains("javascript")
     );
     assert!(
         res.headers()["cache-control"]
             .to_str()
             .unwrap()
-            .contains("max-age=31536000")
+            .contains("max-age=31536000, immutable")
     );
     let body = res.text().await.unwrap();
     assert!(
