@@ -7,20 +7,23 @@
 //! shows (1..n among waiting entries) is computed when reading, so no move rewrites the line.
 
 use crate::journal::{self, Audit};
-use crate::queues::{pace_in, queue_in};
+use crate::queues::summary_in;
 use crate::rows::{self, ms};
 use crate::{PgStore, db_err};
 use qms_domain::TenantId;
 use qms_domain::entry::{self as rules, EntryStatus};
 use qms_domain::queue::{self as hours, Opening};
 use qms_domain::wait;
-use qms_store::{Actor, Joined, NewEntry, QueueEntry, StoreError, StoreResult};
-use sqlx::PgConnection;
+use qms_store::{Actor, Joined, NewEntry, Place, QueueBoard, QueueEntry, StoreError, StoreResult};
+use sqlx::{PgConnection, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// Selects entries with their live place: 1 + the waiting entries ahead, or 0 when not waiting.
-macro_rules! entry_with_place {
+/// Selects entries with, in the same statement, everything their place and estimate need:
+/// the live place (1 + the waiting entries ahead, or 0 when not waiting), the queue's name and
+/// configured pace, and (for waiting entries) the queue's recent call times. `$3` is the start
+/// of the pace window, `$4` the most calls read.
+macro_rules! place_where {
     ($filter:literal) => {
         concat!(
             "SELECT e.*, CASE WHEN e.status = 'waiting' THEN 1 + (
@@ -28,47 +31,62 @@ macro_rules! entry_with_place {
                 WHERE w.tenant_id = e.tenant_id AND w.queue_id = e.queue_id
                   AND w.status = 'waiting'
                   AND (w.position < e.position OR (w.position = e.position AND w.id < e.id))
-            ) ELSE 0 END AS live_position
-            FROM queue_entries e ",
+            ) ELSE 0 END AS live_position,
+            q.name AS queue_name, q.average_service_time AS queue_average_service_time,
+            CASE WHEN e.status = 'waiting' THEN ARRAY(
+                SELECT c.called_at FROM queue_entries c
+                WHERE c.tenant_id = e.tenant_id AND c.queue_id = e.queue_id AND c.called_at >= $3
+                ORDER BY c.called_at DESC LIMIT $4
+            ) END AS recent_calls
+            FROM queue_entries e
+            JOIN queues q ON q.id = e.queue_id AND q.tenant_id = e.tenant_id ",
             $filter
         )
     };
 }
+
 /// How an entry is looked up.
 enum EntryKey<'a> {
     Id(Uuid),
     Session(&'a str),
 }
 
-/// Reads one entry of the tenant with its live place and estimate.
-async fn entry_in(
+/// Reads one entry of the tenant with its live place, estimate and queue name, in one
+/// statement.
+async fn place_in(
     conn: &mut PgConnection,
     tenant: TenantId,
     key: EntryKey<'_>,
-) -> StoreResult<Option<QueueEntry>> {
+) -> StoreResult<Option<Place>> {
+    let now = OffsetDateTime::now_utc();
     let query = match key {
-        EntryKey::Id(entry_id) => {
-            sqlx::query(entry_with_place!("WHERE e.tenant_id = $1 AND e.id = $2"))
+        EntryKey::Id(entry_id) => sqlx::query(place_where!("WHERE e.tenant_id = $1 AND e.id = $2"))
+            .bind(tenant.0)
+            .bind(entry_id),
+        EntryKey::Session(session_id) => {
+            sqlx::query(place_where!("WHERE e.tenant_id = $1 AND e.session_id = $2"))
                 .bind(tenant.0)
-                .bind(entry_id)
+                .bind(session_id.to_string())
         }
-        EntryKey::Session(session_id) => sqlx::query(entry_with_place!(
-            "WHERE e.tenant_id = $1 AND e.session_id = $2"
-        ))
-        .bind(tenant.0)
-        .bind(session_id.to_string()),
     };
-    let row = query.fetch_optional(&mut *conn).await.map_err(db_err)?;
+    let row = query
+        .bind(now - wait::PACE_WINDOW)
+        .bind(wait::PACE_SAMPLE as i64)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
     let Some(row) = row else { return Ok(None) };
     let mut entry = rows::entry(&row)?;
     if entry.status == EntryStatus::Waiting {
-        let queue = queue_in(conn, tenant, entry.queue_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let turn = pace_in(conn, tenant, &queue).await?;
+        let calls: Option<Vec<OffsetDateTime>> = row.try_get("recent_calls").map_err(db_err)?;
+        let configured: i32 = row.try_get("queue_average_service_time").map_err(db_err)?;
+        let turn = wait::minutes_per_turn(calls.as_deref().unwrap_or(&[]), now, configured);
         entry.estimated_wait_time = wait::estimate_minutes(entry.position, turn);
     }
-    Ok(Some(entry))
+    Ok(Some(Place {
+        entry,
+        queue_name: row.try_get("queue_name").map_err(db_err)?,
+    }))
 }
 
 pub(crate) async fn entry_by_id_in(
@@ -76,21 +94,67 @@ pub(crate) async fn entry_by_id_in(
     tenant: TenantId,
     entry_id: Uuid,
 ) -> StoreResult<QueueEntry> {
-    entry_in(conn, tenant, EntryKey::Id(entry_id))
+    place_in(conn, tenant, EntryKey::Id(entry_id))
         .await?
+        .map(|p| p.entry)
         .ok_or(StoreError::NotFound)
 }
 
+/// A queue's entries in one status: waiting ones in line order with their places and
+/// estimates (`turn` minutes per turn), the others most recent first (at most 500).
+async fn entries_in(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    queue_id: Uuid,
+    status: EntryStatus,
+    turn: f64,
+) -> StoreResult<Vec<QueueEntry>> {
+    if status == EntryStatus::Waiting {
+        let rows = sqlx::query(
+            "SELECT e.*, ROW_NUMBER() OVER (ORDER BY e.position, e.id) AS live_position
+             FROM queue_entries e
+             WHERE e.tenant_id = $1 AND e.queue_id = $2 AND e.status = 'waiting'
+             ORDER BY e.position, e.id",
+        )
+        .bind(tenant.0)
+        .bind(queue_id)
+        .fetch_all(conn)
+        .await
+        .map_err(db_err)?;
+        return rows
+            .iter()
+            .map(|r| {
+                let mut e = rows::entry(r)?;
+                e.estimated_wait_time = wait::estimate_minutes(e.position, turn);
+                Ok(e)
+            })
+            .collect();
+    }
+    let rows = sqlx::query(
+        "SELECT e.*, 0::bigint AS live_position FROM queue_entries e
+         WHERE e.tenant_id = $1 AND e.queue_id = $2 AND e.status = $3
+         ORDER BY COALESCE(e.completed_at, e.served_at, e.called_at, e.joined_at) DESC, e.id DESC
+         LIMIT 500",
+    )
+    .bind(tenant.0)
+    .bind(queue_id)
+    .bind(status.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(db_err)?;
+    rows.iter().map(rows::entry).collect()
+}
+
 impl PgStore {
-    pub(crate) async fn do_entry_by_session(
+    pub(crate) async fn do_place_by_session(
         &self,
         tenant: TenantId,
         session_id: &str,
-    ) -> StoreResult<Option<QueueEntry>> {
+    ) -> StoreResult<Option<Place>> {
         let mut tx = self.tenant_tx(tenant).await?;
-        let entry = entry_in(&mut tx, tenant, EntryKey::Session(session_id)).await?;
+        let place = place_in(&mut tx, tenant, EntryKey::Session(session_id)).await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(entry)
+        Ok(place)
     }
 
     pub(crate) async fn do_queue_entries(
@@ -100,49 +164,38 @@ impl PgStore {
         statuses: &[EntryStatus],
     ) -> StoreResult<Vec<QueueEntry>> {
         let mut tx = self.tenant_tx(tenant).await?;
-        let queue = queue_in(&mut tx, tenant, queue_id)
+        let (_, turn) = summary_in(&mut tx, tenant, queue_id)
             .await?
             .ok_or(StoreError::NotFound)?;
         let mut out = Vec::new();
-        if statuses.contains(&EntryStatus::Waiting) {
-            let turn = pace_in(&mut tx, tenant, &queue).await?;
-            let rows = sqlx::query(
-                "SELECT e.*, ROW_NUMBER() OVER (ORDER BY e.position, e.id) AS live_position
-                 FROM queue_entries e
-                 WHERE e.tenant_id = $1 AND e.queue_id = $2 AND e.status = 'waiting'
-                 ORDER BY e.position, e.id",
-            )
-            .bind(tenant.0)
-            .bind(queue_id)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            for r in &rows {
-                let mut e = rows::entry(r)?;
-                e.estimated_wait_time = wait::estimate_minutes(e.position, turn);
-                out.push(e);
-            }
-        }
-        for status in statuses.iter().filter(|s| **s != EntryStatus::Waiting) {
-            let rows = sqlx::query(
-                "SELECT e.*, 0::bigint AS live_position FROM queue_entries e
-                 WHERE e.tenant_id = $1 AND e.queue_id = $2 AND e.status = $3
-                 ORDER BY COALESCE(e.completed_at, e.served_at, e.called_at, e.joined_at) DESC,
-                          e.id DESC
-                 LIMIT 500",
-            )
-            .bind(tenant.0)
-            .bind(queue_id)
-            .bind(status.as_str())
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            for r in &rows {
-                out.push(rows::entry(r)?);
-            }
+        for status in statuses {
+            out.extend(entries_in(&mut tx, tenant, queue_id, *status, turn).await?);
         }
         tx.commit().await.map_err(db_err)?;
         Ok(out)
+    }
+
+    /// The whole board in one read-only transaction, so its numbers and lists agree.
+    pub(crate) async fn do_queue_board(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+    ) -> StoreResult<Option<QueueBoard>> {
+        let mut tx = self.tenant_tx(tenant).await?;
+        let Some((summary, turn)) = summary_in(&mut tx, tenant, queue_id).await? else {
+            tx.commit().await.map_err(db_err)?;
+            return Ok(None);
+        };
+        let waiting = entries_in(&mut tx, tenant, queue_id, EntryStatus::Waiting, turn).await?;
+        let called = entries_in(&mut tx, tenant, queue_id, EntryStatus::Called, turn).await?;
+        let seated = entries_in(&mut tx, tenant, queue_id, EntryStatus::Seated, turn).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some(QueueBoard {
+            summary,
+            waiting,
+            called,
+            seated,
+        }))
     }
 
     pub(crate) async fn do_join_queue(

@@ -78,7 +78,10 @@ impl PgStore {
         max_connections: Option<u32>,
     ) -> StoreResult<Self> {
         migrate_with(&options).await?;
+        // No ping before each use: it is a network round trip on every request, and a
+        // connection that broke fails its next statement and is dropped by the pool anyway.
         let pool = PgPoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(max_connections.unwrap_or(DEFAULT_POOL_SIZE).max(1))
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(|conn, _meta| {

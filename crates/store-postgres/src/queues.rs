@@ -11,7 +11,6 @@ use qms_domain::queue::QueueSettings;
 use qms_domain::wait;
 use qms_store::{Actor, Queue, QueueStats, QueueSummary, StoreError, StoreResult};
 use sqlx::PgConnection;
-use std::collections::HashMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -30,30 +29,59 @@ pub(crate) async fn queue_in(
     row.as_ref().map(rows::queue).transpose()
 }
 
-/// Minutes per turn of a queue, from its recent calls.
-pub(crate) async fn pace_in(
+/// The tenant's queues (or the one queue `only`) with their live numbers and pace (minutes
+/// per turn), in one statement: the counts and the recent call times are subqueries on the
+/// `(queue_id, status, position)` and `(queue_id, called_at)` indexes.
+pub(crate) async fn summaries_in(
     conn: &mut PgConnection,
     tenant: TenantId,
-    queue: &Queue,
-) -> StoreResult<f64> {
+    only: Option<Uuid>,
+) -> StoreResult<Vec<(QueueSummary, f64)>> {
     let now = OffsetDateTime::now_utc();
-    let calls: Vec<OffsetDateTime> = sqlx::query_scalar(
-        "SELECT called_at FROM queue_entries
-         WHERE tenant_id = $1 AND queue_id = $2 AND called_at >= $3
-         ORDER BY called_at DESC LIMIT $4",
+    let rows = sqlx::query(
+        "SELECT q.*,
+            (SELECT COUNT(*) FROM queue_entries w
+             WHERE w.tenant_id = q.tenant_id AND w.queue_id = q.id AND w.status = 'waiting')
+                AS waiting_count,
+            (SELECT COUNT(*) FROM queue_entries w
+             WHERE w.tenant_id = q.tenant_id AND w.queue_id = q.id AND w.status = 'called')
+                AS called_count,
+            ARRAY(SELECT c.called_at FROM queue_entries c
+                  WHERE c.tenant_id = q.tenant_id AND c.queue_id = q.id AND c.called_at >= $2
+                  ORDER BY c.called_at DESC LIMIT $3) AS recent_calls
+         FROM queues q
+         WHERE q.tenant_id = $1 AND ($4::uuid IS NULL OR q.id = $4)
+         ORDER BY q.created_at, q.id",
     )
     .bind(tenant.0)
-    .bind(queue.id)
     .bind(now - wait::PACE_WINDOW)
     .bind(wait::PACE_SAMPLE as i64)
+    .bind(only)
     .fetch_all(conn)
     .await
     .map_err(db_err)?;
-    Ok(wait::minutes_per_turn(
-        &calls,
-        now,
-        queue.settings.average_service_time,
-    ))
+    rows.iter()
+        .map(|r| {
+            let queue = rows::queue(r)?;
+            let calls: Vec<OffsetDateTime> = rows::get(r, "recent_calls")?;
+            let turn = wait::minutes_per_turn(&calls, now, queue.settings.average_service_time);
+            let stats = QueueStats::from_counts(
+                rows::get(r, "waiting_count")?,
+                rows::get(r, "called_count")?,
+                turn,
+            );
+            Ok((QueueSummary { queue, stats }, turn))
+        })
+        .collect()
+}
+
+/// One queue with its live numbers and pace.
+pub(crate) async fn summary_in(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    queue_id: Uuid,
+) -> StoreResult<Option<(QueueSummary, f64)>> {
+    Ok(summaries_in(conn, tenant, Some(queue_id)).await?.pop())
 }
 
 /// Checks the merchant belongs to the tenant and locks it, so that concurrent creations under
@@ -87,67 +115,10 @@ impl PgStore {
     }
 
     pub(crate) async fn do_list_queues(&self, tenant: TenantId) -> StoreResult<Vec<QueueSummary>> {
-        let now = OffsetDateTime::now_utc();
         let mut tx = self.tenant_tx(tenant).await?;
-        let queue_rows =
-            sqlx::query("SELECT * FROM queues WHERE tenant_id = $1 ORDER BY created_at, id")
-                .bind(tenant.0)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        let counts = sqlx::query(
-            "SELECT queue_id, COUNT(*) FILTER (WHERE status = 'waiting') AS waiting,
-                    COUNT(*) FILTER (WHERE status = 'called') AS called
-             FROM queue_entries WHERE tenant_id = $1 AND status IN ('waiting', 'called')
-             GROUP BY queue_id",
-        )
-        .bind(tenant.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let calls = sqlx::query(
-            // At most PACE_SAMPLE recent calls per queue: a busy tenant's whole day is not read.
-            "SELECT queue_id, called_at FROM (
-                 SELECT queue_id, called_at,
-                        ROW_NUMBER() OVER (PARTITION BY queue_id ORDER BY called_at DESC) AS n
-                 FROM queue_entries WHERE tenant_id = $1 AND called_at >= $2
-             ) recent WHERE n <= 12 ORDER BY called_at DESC",
-        )
-        .bind(tenant.0)
-        .bind(now - wait::PACE_WINDOW)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        let list = summaries_in(&mut tx, tenant, None).await?;
         tx.commit().await.map_err(db_err)?;
-
-        let mut by_queue: HashMap<Uuid, (i64, i64)> = HashMap::new();
-        for r in &counts {
-            let q: Uuid = rows::get(r, "queue_id")?;
-            by_queue.insert(q, (rows::get(r, "waiting")?, rows::get(r, "called")?));
-        }
-        let mut calls_by_queue: HashMap<Uuid, Vec<OffsetDateTime>> = HashMap::new();
-        for r in &calls {
-            let list = calls_by_queue.entry(rows::get(r, "queue_id")?).or_default();
-            if list.len() < wait::PACE_SAMPLE {
-                list.push(rows::get(r, "called_at")?);
-            }
-        }
-        let mut out = Vec::with_capacity(queue_rows.len());
-        for r in &queue_rows {
-            let queue = rows::queue(r)?;
-            let (waiting, called) = by_queue.get(&queue.id).copied().unwrap_or((0, 0));
-            let turn = wait::minutes_per_turn(
-                calls_by_queue
-                    .get(&queue.id)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[]),
-                now,
-                queue.settings.average_service_time,
-            );
-            let stats = QueueStats::from_counts(waiting, called, turn);
-            out.push(QueueSummary { queue, stats });
-        }
-        Ok(out)
+        Ok(list.into_iter().map(|(s, _)| s).collect())
     }
 
     pub(crate) async fn do_queue_stats(
@@ -156,27 +127,9 @@ impl PgStore {
         queue_id: Uuid,
     ) -> StoreResult<QueueStats> {
         let mut tx = self.tenant_tx(tenant).await?;
-        let queue = queue_in(&mut tx, tenant, queue_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let row = sqlx::query(
-            "SELECT COUNT(*) FILTER (WHERE status = 'waiting') AS waiting,
-                    COUNT(*) FILTER (WHERE status = 'called') AS called
-             FROM queue_entries
-             WHERE tenant_id = $1 AND queue_id = $2 AND status IN ('waiting', 'called')",
-        )
-        .bind(tenant.0)
-        .bind(queue_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let turn = pace_in(&mut tx, tenant, &queue).await?;
+        let summary = summary_in(&mut tx, tenant, queue_id).await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(QueueStats::from_counts(
-            rows::get(&row, "waiting")?,
-            rows::get(&row, "called")?,
-            turn,
-        ))
+        summary.map(|(s, _)| s.stats).ok_or(StoreError::NotFound)
     }
 
     pub(crate) async fn do_create_queue(

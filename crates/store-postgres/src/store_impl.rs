@@ -294,12 +294,20 @@ impl Store for PgStore {
         self.do_join_queue(tenant, queue_id, new, actor, now).await
     }
 
-    async fn entry_by_session(
+    async fn place_by_session(
         &self,
         tenant: TenantId,
         session_id: &str,
-    ) -> StoreResult<Option<QueueEntry>> {
-        self.do_entry_by_session(tenant, session_id).await
+    ) -> StoreResult<Option<Place>> {
+        self.do_place_by_session(tenant, session_id).await
+    }
+
+    async fn queue_board(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+    ) -> StoreResult<Option<QueueBoard>> {
+        self.do_queue_board(tenant, queue_id).await
     }
 
     async fn queue_entries(

@@ -7,6 +7,7 @@
 //! shows (1..n among waiting entries) is computed when reading, so no move rewrites the line.
 
 use crate::journal::{self, Audit};
+use crate::rows::Columns;
 use crate::rows::{self, id, ms, tid};
 use crate::{SqliteStore, db_err};
 use qms_domain::TenantId;
@@ -14,73 +15,90 @@ use qms_domain::entry::{self as rules, EntryStatus, Transition};
 use qms_domain::queue::{self as hours, Opening};
 use qms_domain::wait;
 use qms_store::{
-    Actor, AnalyticsEvent, BulkSelection, Joined, NewEntry, QueueEntry, StoreError, StoreResult,
+    Actor, AnalyticsEvent, BulkSelection, Joined, NewEntry, Place, QueueBoard, QueueEntry,
+    StoreError, StoreResult,
 };
+use rusqlite::ToSql;
 use sqlx::{Row, SqliteConnection};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// Selects entries with their live place: 1 + the waiting entries ahead, or 0 when not waiting.
-macro_rules! entry_with_place {
+/// Selects entries with, in the same statement, everything their place and estimate need:
+/// the live place (1 + the waiting entries ahead, or 0 when not waiting), the queue's name and
+/// configured pace, and (for waiting entries) the queue's recent call times. `$3` is the start
+/// of the pace window. The sample size is a literal ([`wait::PACE_SAMPLE`]), not a parameter:
+/// SQLite re-prepares a statement whenever a parameter used as a `LIMIT` is bound again.
+macro_rules! place_where {
     ($filter:literal) => {
         concat!(
             "SELECT e.*, CASE WHEN e.status = 'waiting' THEN 1 + (
                 SELECT COUNT(*) FROM queue_entries w
                 WHERE w.queue_id = e.queue_id AND w.status = 'waiting'
                   AND (w.position < e.position OR (w.position = e.position AND w.id < e.id))
-            ) ELSE 0 END AS live_position
-            FROM queue_entries e ",
+            ) ELSE 0 END AS live_position,
+            q.name AS queue_name, q.average_service_time AS queue_average_service_time,
+            CASE WHEN e.status = 'waiting' THEN (
+                SELECT group_concat(called_at) FROM (
+                    SELECT c.called_at FROM queue_entries c
+                    WHERE c.queue_id = e.queue_id AND c.called_at >= $3
+                    ORDER BY c.called_at DESC LIMIT 12
+                )
+            ) END AS recent_calls
+            FROM queue_entries e JOIN queues q ON q.id = e.queue_id AND q.tenant_id = e.tenant_id ",
             $filter
         )
     };
 }
 
+const _: () = assert!(wait::PACE_SAMPLE == 12, "the pace statements say LIMIT 12");
+
 /// Most customers one bulk call may take.
 const BULK_LIMIT: u32 = 50;
 
 impl SqliteStore {
-    /// Reads one entry of the tenant by a column value, with live place and estimate.
-    async fn entry_where(
+    /// Reads one entry of the tenant by a column value, with live place, estimate and queue
+    /// name, in one statement.
+    async fn place_where(
         &self,
         tenant: TenantId,
         column: &'static str,
         value: String,
-    ) -> StoreResult<Option<QueueEntry>> {
+    ) -> StoreResult<Option<Place>> {
         let sql = match column {
-            "session_id" => entry_with_place!("WHERE e.tenant_id = $1 AND e.session_id = $2"),
-            _ => entry_with_place!("WHERE e.tenant_id = $1 AND e.id = $2"),
+            "session_id" => place_where!("WHERE e.tenant_id = $1 AND e.session_id = $2"),
+            _ => place_where!("WHERE e.tenant_id = $1 AND e.id = $2"),
         };
-        let row = sqlx::query(sql)
-            .bind(tid(tenant))
-            .bind(value)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db_err)?;
-        let Some(row) = row else { return Ok(None) };
-        let mut entry = rows::entry(&row)?;
-        if entry.status == EntryStatus::Waiting {
-            let queue = self
-                .do_queue(tenant, entry.queue_id)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            let turn = self.pace(tenant, &queue).await?;
-            entry.estimated_wait_time = wait::estimate_minutes(entry.position, turn);
-        }
-        Ok(Some(entry))
+        let now = OffsetDateTime::now_utc();
+        let since = ms(now - wait::PACE_WINDOW);
+        let params: &[(&str, &dyn ToSql)] = &[("$1", &tid(tenant)), ("$2", &value), ("$3", &since)];
+        self.inline.row(sql, params, |row| {
+            let mut entry = rows::entry(row)?;
+            if entry.status == EntryStatus::Waiting {
+                let calls = rows::time_list(row, "recent_calls")?;
+                let configured = row.int32("queue_average_service_time")?;
+                let turn = wait::minutes_per_turn(&calls, now, configured);
+                entry.estimated_wait_time = wait::estimate_minutes(entry.position, turn);
+            }
+            Ok(Place {
+                entry,
+                queue_name: row.text("queue_name")?,
+            })
+        })
     }
 
-    pub(crate) async fn do_entry_by_session(
+    pub(crate) async fn do_place_by_session(
         &self,
         tenant: TenantId,
         session_id: &str,
-    ) -> StoreResult<Option<QueueEntry>> {
-        self.entry_where(tenant, "session_id", session_id.to_string())
+    ) -> StoreResult<Option<Place>> {
+        self.place_where(tenant, "session_id", session_id.to_string())
             .await
     }
 
     async fn entry_by_id(&self, tenant: TenantId, entry_id: Uuid) -> StoreResult<QueueEntry> {
-        self.entry_where(tenant, "id", id(entry_id))
+        self.place_where(tenant, "id", id(entry_id))
             .await?
+            .map(|p| p.entry)
             .ok_or(StoreError::NotFound)
     }
 
@@ -90,48 +108,89 @@ impl SqliteStore {
         queue_id: Uuid,
         statuses: &[EntryStatus],
     ) -> StoreResult<Vec<QueueEntry>> {
-        let queue = self
-            .do_queue(tenant, queue_id)
+        let (_, turn) = self
+            .summary(tenant, queue_id)
             .await?
             .ok_or(StoreError::NotFound)?;
         let mut out = Vec::new();
-        if statuses.contains(&EntryStatus::Waiting) {
-            let turn = self.pace(tenant, &queue).await?;
-            let rows = sqlx::query(
-                "SELECT e.*, ROW_NUMBER() OVER (ORDER BY e.position, e.id) AS live_position
-                 FROM queue_entries e
-                 WHERE e.tenant_id = $1 AND e.queue_id = $2 AND e.status = 'waiting'
-                 ORDER BY e.position, e.id",
-            )
-            .bind(tid(tenant))
-            .bind(id(queue_id))
-            .fetch_all(&self.reader)
-            .await
-            .map_err(db_err)?;
-            for r in &rows {
-                let mut e = rows::entry(r)?;
-                e.estimated_wait_time = wait::estimate_minutes(e.position, turn);
-                out.push(e);
-            }
-        }
-        for status in statuses.iter().filter(|s| **s != EntryStatus::Waiting) {
-            let rows = sqlx::query(
-                "SELECT e.*, 0 AS live_position FROM queue_entries e
-                 WHERE e.tenant_id = $1 AND e.queue_id = $2 AND e.status = $3
-                 ORDER BY COALESCE(e.completed_at, e.served_at, e.called_at, e.joined_at) DESC, e.id DESC
-                 LIMIT 500",
-            )
-            .bind(tid(tenant))
-            .bind(id(queue_id))
-            .bind(status.as_str())
-            .fetch_all(&self.reader)
-            .await
-            .map_err(db_err)?;
-            for r in &rows {
-                out.push(rows::entry(r)?);
-            }
+        for status in statuses {
+            out.extend(self.entries_in(tenant, queue_id, *status, turn).await?);
         }
         Ok(out)
+    }
+
+    pub(crate) async fn do_queue_board(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+    ) -> StoreResult<Option<QueueBoard>> {
+        let Some((summary, turn)) = self.summary(tenant, queue_id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(QueueBoard {
+            summary,
+            waiting: self
+                .entries_in(tenant, queue_id, EntryStatus::Waiting, turn)
+                .await?,
+            called: self
+                .entries_in(tenant, queue_id, EntryStatus::Called, turn)
+                .await?,
+            seated: self
+                .entries_in(tenant, queue_id, EntryStatus::Seated, turn)
+                .await?,
+        }))
+    }
+
+    /// A queue's entries in one status: waiting ones in line order with their places and
+    /// estimates (`turn` minutes per turn), the others most recent first (at most 500).
+    async fn entries_in(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        status: EntryStatus,
+        turn: f64,
+    ) -> StoreResult<Vec<QueueEntry>> {
+        let params: &[(&str, &dyn ToSql)] = &[("$1", &tid(tenant)), ("$2", &id(queue_id))];
+        if status == EntryStatus::Waiting {
+            // Rows come in line order; the live place is their rank.
+            let mut place = 0;
+            return self.inline.rows(
+                "SELECT e.*, 0 AS live_position FROM queue_entries e
+                 WHERE e.tenant_id = $1 AND e.queue_id = $2 AND e.status = 'waiting'
+                 ORDER BY e.position, e.id",
+                params,
+                |row| {
+                    place += 1;
+                    let mut e = rows::entry(row)?;
+                    e.position = place;
+                    e.estimated_wait_time = wait::estimate_minutes(place, turn);
+                    Ok(e)
+                },
+            );
+        }
+        // The status is spelt out, not bound: compared with a parameter, `status` makes SQLite
+        // re-prepare the statement on every new value (for its partial index on `waiting`).
+        macro_rules! recent {
+            ($status:literal) => {
+                concat!(
+                    "SELECT e.*, 0 AS live_position FROM queue_entries e
+                     WHERE e.tenant_id = $1 AND e.queue_id = $2 AND e.status = '",
+                    $status,
+                    "' ORDER BY COALESCE(e.completed_at, e.served_at, e.called_at, e.joined_at) DESC,
+                        e.id DESC
+                     LIMIT 500"
+                )
+            };
+        }
+        let sql = match status {
+            EntryStatus::Waiting => recent!("waiting"),
+            EntryStatus::Called => recent!("called"),
+            EntryStatus::Seated => recent!("seated"),
+            EntryStatus::Completed => recent!("completed"),
+            EntryStatus::Cancelled => recent!("cancelled"),
+            EntryStatus::NoShow => recent!("no_show"),
+        };
+        self.inline.rows(sql, params, |row| rows::entry(row))
     }
 
     pub(crate) async fn do_join_queue(
@@ -143,52 +202,55 @@ impl SqliteStore {
         now: OffsetDateTime,
     ) -> StoreResult<Joined> {
         let mut tx = self.write().await?;
+        // Everything the join decides on, read in one statement while the write lock is held
+        // (each statement is a round trip to the connection's thread, and the lock is held
+        // across them all): the queue, its merchant's time zone, an earlier answer to the same
+        // `Idempotency-Key`, this phone's waiting place, the line's length and end, and whether
+        // the service type is offered.
         let row = sqlx::query(
-            "SELECT q.*, m.timezone AS merchant_timezone FROM queues q
-             JOIN merchants m ON m.id = q.merchant_id
+            "SELECT q.*, m.timezone AS merchant_timezone,
+                (SELECT r.id FROM queue_entries r
+                 WHERE r.queue_id = q.id AND r.idempotency_key = $3) AS replay_id,
+                (SELECT x.id FROM queue_entries x
+                 WHERE x.queue_id = q.id AND x.customer_phone = $4 AND x.status = 'waiting')
+                    AS existing_id,
+                (SELECT COUNT(*) FROM queue_entries w
+                 WHERE w.queue_id = q.id AND w.status = 'waiting') AS waiting_count,
+                (SELECT COALESCE(MAX(w.position), 0) + 1 FROM queue_entries w
+                 WHERE w.queue_id = q.id AND w.status = 'waiting') AS next_position,
+                (SELECT COUNT(*) FROM service_types st
+                 WHERE st.tenant_id = q.tenant_id AND st.merchant_id = q.merchant_id
+                   AND st.id = $5 AND st.is_active = 1) AS service_type_found
+             FROM queues q JOIN merchants m ON m.id = q.merchant_id
              WHERE q.tenant_id = $1 AND q.id = $2",
         )
         .bind(tid(tenant))
         .bind(id(queue_id))
+        .bind(new.idempotency_key.as_deref())
+        .bind(&new.customer_phone)
+        .bind(new.service_type_id.map(id))
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_err)?
         .ok_or(StoreError::NotFound)?;
         let queue = rows::queue(&row)?;
         let timezone: String = row.try_get("merchant_timezone").map_err(db_err)?;
+        let replay: Option<String> = row.try_get("replay_id").map_err(db_err)?;
+        let existing: Option<String> = row.try_get("existing_id").map_err(db_err)?;
+        let waiting: i64 = row.try_get("waiting_count").map_err(db_err)?;
+        let position: i64 = row.try_get("next_position").map_err(db_err)?;
+        let service_type_found: i64 = row.try_get("service_type_found").map_err(db_err)?;
 
-        if let Some(key) = &new.idempotency_key {
-            let first: Option<String> = sqlx::query_scalar(
-                "SELECT id FROM queue_entries WHERE tenant_id = $1 AND queue_id = $2 AND idempotency_key = $3",
-            )
-            .bind(tid(tenant))
-            .bind(id(queue_id))
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            if let Some(first) = first {
-                drop(tx);
-                let entry = self.entry_by_id(tenant, parse_id(&first)?).await?;
-                return Ok(Joined::Replayed(entry));
-            }
+        if let Some(first) = replay {
+            drop(tx);
+            let entry = self.entry_by_id(tenant, parse_id(&first)?).await?;
+            return Ok(Joined::Replayed(entry));
         }
-        let existing: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM queue_entries
-             WHERE tenant_id = $1 AND queue_id = $2 AND customer_phone = $3 AND status = 'waiting'",
-        )
-        .bind(tid(tenant))
-        .bind(id(queue_id))
-        .bind(&new.customer_phone)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
         if let Some(existing) = existing {
             drop(tx);
             let entry = self.entry_by_id(tenant, parse_id(&existing)?).await?;
             return Ok(Joined::Existing(entry));
         }
-
         if !queue.settings.is_active || !queue.settings.accepting_customers {
             return Err(StoreError::QueueClosed { opens_at: None });
         }
@@ -201,31 +263,11 @@ impl SqliteStore {
         ) {
             return Err(StoreError::QueueClosed { opens_at: Some(at) });
         }
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM queue_entries WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'",
-        )
-        .bind(tid(tenant))
-        .bind(id(queue_id))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
         if waiting >= i64::from(s.max_capacity) {
             return Err(StoreError::QueueFull);
         }
-        if let Some(st) = new.service_type_id {
-            let found: Option<String> = sqlx::query_scalar(
-                "SELECT id FROM service_types
-                 WHERE tenant_id = $1 AND merchant_id = $2 AND id = $3 AND is_active = 1",
-            )
-            .bind(tid(tenant))
-            .bind(id(queue.merchant_id))
-            .bind(id(st))
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            if found.is_none() {
-                return Err(StoreError::UnknownReference("serviceTypeId"));
-            }
+        if new.service_type_id.is_some() && service_type_found == 0 {
+            return Err(StoreError::UnknownReference("serviceTypeId"));
         }
 
         let day = hours::local_date(&timezone, now);
@@ -241,15 +283,6 @@ impl SqliteStore {
         .await
         .map_err(db_err)?;
         let ticket = rules::ticket_number(rules::ticket_prefix(&s.name), seq);
-        let position: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(position), 0) + 1 FROM queue_entries
-             WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'",
-        )
-        .bind(tid(tenant))
-        .bind(id(queue_id))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
         let entry_id = Uuid::now_v7();
         let estimate = wait::estimate_minutes(waiting + 1, f64::from(s.average_service_time));
         sqlx::query(
@@ -329,10 +362,23 @@ impl SqliteStore {
     ) -> StoreResult<QueueEntry> {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.write().await?;
-        require_queue(&mut tx, tenant, queue_id).await?;
-        let head = waiting_ids(&mut tx, tenant, queue_id, 1).await?;
-        let Some(entry_id) = head.first().copied() else {
-            return Err(StoreError::QueueEmpty);
+        // The queue and the head of its line in one statement (the write lock is held across
+        // every round trip to the connection's thread).
+        let head: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT (SELECT e.id FROM queue_entries e
+                     WHERE e.queue_id = q.id AND e.status = 'waiting'
+                     ORDER BY e.position, e.id LIMIT 1)
+             FROM queues q WHERE q.tenant_id = $1 AND q.id = $2",
+        )
+        .bind(tid(tenant))
+        .bind(id(queue_id))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let entry_id = match head {
+            None => return Err(StoreError::NotFound),
+            Some(None) => return Err(StoreError::QueueEmpty),
+            Some(Some(first)) => parse_id(&first)?,
         };
         apply(
             &mut tx,
@@ -539,24 +585,25 @@ async fn require_queue(
     found.map(|_| ()).ok_or(StoreError::NotFound)
 }
 
-/// The first `n` waiting entries in line order.
+/// The first `n` (at most [`BULK_LIMIT`]) waiting entries in line order.
 async fn waiting_ids(
     conn: &mut SqliteConnection,
     tenant: TenantId,
     queue_id: Uuid,
     n: u32,
 ) -> StoreResult<Vec<Uuid>> {
+    // A literal limit: SQLite re-prepares a statement whose `LIMIT` parameter is bound again.
+    const _: () = assert!(BULK_LIMIT == 50, "the statement says LIMIT 50");
     let ids: Vec<String> = sqlx::query_scalar(
         "SELECT id FROM queue_entries WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'
-         ORDER BY position, id LIMIT $3",
+         ORDER BY position, id LIMIT 50",
     )
     .bind(tid(tenant))
     .bind(id(queue_id))
-    .bind(i64::from(n))
     .fetch_all(conn)
     .await
     .map_err(db_err)?;
-    ids.iter().map(|s| parse_id(s)).collect()
+    ids.iter().take(n as usize).map(|s| parse_id(s)).collect()
 }
 
 /// One move of the state machine inside the caller's transaction: checks the move, updates the

@@ -8,6 +8,7 @@ mod accounts;
 mod activity;
 mod business;
 mod entries;
+mod inline;
 mod journal;
 mod operators;
 mod platform;
@@ -19,11 +20,13 @@ mod templates;
 mod tenants;
 mod users;
 mod webchat;
+mod writer;
 
 use qms_store::{StoreError, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// SQLite-backed store.
@@ -33,11 +36,19 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// Several connections for reads, which WAL lets run beside the writer.
     reader: SqlitePool,
+    /// Where the queue engine's write transactions run (see [`writer`]).
+    writes: Arc<writer::WriterThread>,
+    /// The hottest reads, run on the calling thread (see [`inline`]).
+    inline: Arc<inline::InlineReaders>,
 }
 
+/// Read-only connections for the inline reads: enough for every runtime thread of a small
+/// server to find a free one.
+const INLINE_READERS: usize = 4;
+
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `url` (`sqlite://path` or `sqlite::memory:`)
-    /// and applies migrations.
+    /// Opens (creating if needed) the database file at `url` (`sqlite://path`) and applies
+    /// migrations. (An in-memory database is not offered: the inline readers need a file.)
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(StoreError::backend)?
@@ -48,8 +59,15 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-16000");
-        let in_memory = url.contains(":memory:");
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return Err(StoreError::Backend(
+                "an in-memory SQLite database is not supported; give a file path".into(),
+            ));
+        }
+        // No ping before handing out a connection: for SQLite it is a round trip to the
+        // connection's thread, as costly as the query itself, and a local file does not drop.
         let writer = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
@@ -61,17 +79,19 @@ impl SqliteStore {
             .run(&writer)
             .await
             .map_err(StoreError::backend)?;
-        // An in-memory database exists only on its one connection: read through the writer.
-        let reader = if in_memory {
-            writer.clone()
-        } else {
-            SqlitePoolOptions::new()
-                .max_connections(8)
-                .connect_with(options.read_only(true))
-                .await
-                .map_err(StoreError::backend)?
-        };
-        Ok(SqliteStore { writer, reader })
+        let reader = SqlitePoolOptions::new()
+            .test_before_acquire(false)
+            .max_connections(8)
+            .connect_with(options.clone().read_only(true))
+            .await
+            .map_err(StoreError::backend)?;
+        let inline = inline::InlineReaders::open(options.get_filename(), INLINE_READERS)?;
+        Ok(SqliteStore {
+            writer,
+            reader,
+            writes: Arc::new(writer::WriterThread::start()?),
+            inline: Arc::new(inline),
+        })
     }
 
     /// Starts a write transaction that holds the write lock from its first statement.

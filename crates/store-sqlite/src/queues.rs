@@ -1,6 +1,7 @@
 //! Queues with their live numbers, and service types.
 
 use crate::journal::{self, Audit};
+use crate::rows::Columns;
 use crate::rows::{self, id, ms, tid};
 use crate::{SqliteStore, db_err};
 use qms_domain::TenantId;
@@ -9,8 +10,7 @@ use qms_domain::wait;
 use qms_store::{
     Actor, NewServiceType, Queue, QueueStats, QueueSummary, ServiceType, StoreError, StoreResult,
 };
-use sqlx::Row;
-use std::collections::HashMap;
+use rusqlite::ToSql;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -29,69 +29,61 @@ impl SqliteStore {
         row.as_ref().map(rows::queue).transpose()
     }
 
-    pub(crate) async fn do_list_queues(&self, tenant: TenantId) -> StoreResult<Vec<QueueSummary>> {
+    /// The tenant's queues (or the one queue `only`) with their live numbers and pace
+    /// (minutes per turn), in one statement: the counts and the recent call times are
+    /// subqueries on the `(queue_id, status, position)` and `(queue_id, called_at)` indexes.
+    /// `LIMIT 12` is [`wait::PACE_SAMPLE`] spelt out (see `entries::place_where!`).
+    async fn summaries(
+        &self,
+        tenant: TenantId,
+        only: Option<Uuid>,
+    ) -> StoreResult<Vec<(QueueSummary, f64)>> {
         let now = OffsetDateTime::now_utc();
-        let queue_rows =
-            sqlx::query("SELECT * FROM queues WHERE tenant_id = $1 ORDER BY created_at, id")
-                .bind(tid(tenant))
-                .fetch_all(&self.reader)
-                .await
-                .map_err(db_err)?;
-        let counts = sqlx::query(
-            "SELECT queue_id, SUM(status = 'waiting') AS waiting, SUM(status = 'called') AS called
-             FROM queue_entries WHERE tenant_id = $1 AND status IN ('waiting', 'called')
-             GROUP BY queue_id",
+        let since = ms(now - wait::PACE_WINDOW);
+        let only = only.map(id);
+        let params: &[(&str, &dyn ToSql)] = &[("$1", &tid(tenant)), ("$2", &since), ("$3", &only)];
+        self.inline.rows(
+            "SELECT q.*,
+                (SELECT COUNT(*) FROM queue_entries w
+                 WHERE w.queue_id = q.id AND w.status = 'waiting') AS waiting_count,
+                (SELECT COUNT(*) FROM queue_entries w
+                 WHERE w.queue_id = q.id AND w.status = 'called') AS called_count,
+                (SELECT group_concat(called_at) FROM (
+                    SELECT c.called_at FROM queue_entries c
+                    WHERE c.queue_id = q.id AND c.called_at >= $2
+                    ORDER BY c.called_at DESC LIMIT 12
+                )) AS recent_calls
+             FROM queues q
+             WHERE q.tenant_id = $1 AND ($3 IS NULL OR q.id = $3)
+             ORDER BY q.created_at, q.id",
+            params,
+            |r| {
+                let queue = rows::queue(r)?;
+                let calls = rows::time_list(r, "recent_calls")?;
+                let turn = wait::minutes_per_turn(&calls, now, queue.settings.average_service_time);
+                let stats =
+                    QueueStats::from_counts(r.int("waiting_count")?, r.int("called_count")?, turn);
+                Ok((QueueSummary { queue, stats }, turn))
+            },
         )
-        .bind(tid(tenant))
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db_err)?;
-        let mut by_queue: HashMap<String, (i64, i64)> = HashMap::new();
-        for r in &counts {
-            let q: String = r.try_get("queue_id").map_err(db_err)?;
-            by_queue.insert(
-                q,
-                (
-                    r.try_get("waiting").map_err(db_err)?,
-                    r.try_get("called").map_err(db_err)?,
-                ),
-            );
-        }
-        let calls = sqlx::query(
-            // At most PACE_SAMPLE recent calls per queue: a busy tenant's whole day is not read.
-            "SELECT queue_id, called_at FROM (
-                 SELECT queue_id, called_at,
-                        ROW_NUMBER() OVER (PARTITION BY queue_id ORDER BY called_at DESC) AS n
-                 FROM queue_entries WHERE tenant_id = $1 AND called_at >= $2
-             ) recent WHERE n <= 12 ORDER BY called_at DESC",
-        )
-        .bind(tid(tenant))
-        .bind(ms(now - wait::PACE_WINDOW))
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db_err)?;
-        let mut calls_by_queue: HashMap<String, Vec<OffsetDateTime>> = HashMap::new();
-        for r in &calls {
-            let q: String = r.try_get("queue_id").map_err(db_err)?;
-            let list = calls_by_queue.entry(q).or_default();
-            if list.len() < wait::PACE_SAMPLE {
-                list.push(rows::time(r, "called_at")?);
-            }
-        }
-        let mut out = Vec::with_capacity(queue_rows.len());
-        for r in &queue_rows {
-            let queue = rows::queue(r)?;
-            let key = id(queue.id);
-            let (waiting, called) = by_queue.get(&key).copied().unwrap_or((0, 0));
-            let turn = wait::minutes_per_turn(
-                calls_by_queue.get(&key).map(Vec::as_slice).unwrap_or(&[]),
-                now,
-                queue.settings.average_service_time,
-            );
-            let stats = QueueStats::from_counts(waiting, called, turn);
-            out.push(QueueSummary { queue, stats });
-        }
-        Ok(out)
+    }
+
+    /// One queue with its live numbers and pace.
+    pub(crate) async fn summary(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+    ) -> StoreResult<Option<(QueueSummary, f64)>> {
+        Ok(self.summaries(tenant, Some(queue_id)).await?.pop())
+    }
+
+    pub(crate) async fn do_list_queues(&self, tenant: TenantId) -> StoreResult<Vec<QueueSummary>> {
+        Ok(self
+            .summaries(tenant, None)
+            .await?
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect())
     }
 
     pub(crate) async fn do_queue_stats(
@@ -99,52 +91,11 @@ impl SqliteStore {
         tenant: TenantId,
         queue_id: Uuid,
     ) -> StoreResult<QueueStats> {
-        let queue = self
-            .do_queue(tenant, queue_id)
+        let (summary, _) = self
+            .summary(tenant, queue_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let row = sqlx::query(
-            "SELECT COALESCE(SUM(status = 'waiting'), 0) AS waiting,
-                    COALESCE(SUM(status = 'called'), 0) AS called
-             FROM queue_entries WHERE tenant_id = $1 AND queue_id = $2 AND status IN ('waiting', 'called')",
-        )
-        .bind(tid(tenant))
-        .bind(id(queue_id))
-        .fetch_one(&self.reader)
-        .await
-        .map_err(db_err)?;
-        let turn = self.pace(tenant, &queue).await?;
-        Ok(QueueStats::from_counts(
-            row.try_get("waiting").map_err(db_err)?,
-            row.try_get("called").map_err(db_err)?,
-            turn,
-        ))
-    }
-
-    /// Minutes per turn of a queue, from its recent calls.
-    pub(crate) async fn pace(&self, tenant: TenantId, queue: &Queue) -> StoreResult<f64> {
-        let now = OffsetDateTime::now_utc();
-        let rows = sqlx::query(
-            "SELECT called_at FROM queue_entries
-             WHERE tenant_id = $1 AND queue_id = $2 AND called_at >= $3
-             ORDER BY called_at DESC LIMIT $4",
-        )
-        .bind(tid(tenant))
-        .bind(id(queue.id))
-        .bind(ms(now - wait::PACE_WINDOW))
-        .bind(wait::PACE_SAMPLE as i64)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db_err)?;
-        let calls = rows
-            .iter()
-            .map(|r| rows::time(r, "called_at"))
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(wait::minutes_per_turn(
-            &calls,
-            now,
-            queue.settings.average_service_time,
-        ))
+        Ok(summary.stats)
     }
 
     pub(crate) async fn do_create_queue(

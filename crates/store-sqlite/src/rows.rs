@@ -137,60 +137,123 @@ pub(crate) fn backoffice_user(row: &SqliteRow) -> StoreResult<BackOfficeUser> {
     })
 }
 
-pub(crate) fn queue(row: &SqliteRow) -> StoreResult<Queue> {
+pub(crate) fn queue(row: &impl Columns) -> StoreResult<Queue> {
     Ok(Queue {
-        id: uuid(row, "id")?,
-        tenant_id: TenantId(uuid(row, "tenant_id")?),
-        merchant_id: uuid(row, "merchant_id")?,
+        id: row.uuid("id")?,
+        tenant_id: TenantId(row.uuid("tenant_id")?),
+        merchant_id: row.uuid("merchant_id")?,
         settings: QueueSettings {
-            name: get(row, "name")?,
-            description: get(row, "description")?,
-            is_active: get(row, "is_active")?,
-            accepting_customers: get(row, "accepting_customers")?,
-            max_capacity: get(row, "max_capacity")?,
-            average_service_time: get(row, "average_service_time")?,
-            auto_notifications: get(row, "auto_notifications")?,
-            notification_interval: get(row, "notification_interval")?,
-            allow_cancellation: get(row, "allow_cancellation")?,
-            require_confirmation: get(row, "require_confirmation")?,
-            business_hours_start: get(row, "business_hours_start")?,
-            business_hours_end: get(row, "business_hours_end")?,
+            name: row.text("name")?,
+            description: row.opt_text("description")?,
+            is_active: row.flag("is_active")?,
+            accepting_customers: row.flag("accepting_customers")?,
+            max_capacity: row.int32("max_capacity")?,
+            average_service_time: row.int32("average_service_time")?,
+            auto_notifications: row.flag("auto_notifications")?,
+            notification_interval: row.int32("notification_interval")?,
+            allow_cancellation: row.flag("allow_cancellation")?,
+            require_confirmation: row.flag("require_confirmation")?,
+            business_hours_start: row.text("business_hours_start")?,
+            business_hours_end: row.text("business_hours_end")?,
         },
-        current_serving: get(row, "current_serving")?,
-        created_at: time(row, "created_at")?,
-        updated_at: time(row, "updated_at")?,
+        current_serving: row.int32("current_serving")?,
+        created_at: at(row.int("created_at")?),
+        updated_at: at(row.int("updated_at")?),
     })
 }
 
 /// An entry row; `live_position` must be selected alongside (0 when not waiting).
 /// The estimate is filled in by the caller from the queue's pace.
-pub(crate) fn entry(row: &SqliteRow) -> StoreResult<QueueEntry> {
+pub(crate) fn entry(row: &impl Columns) -> StoreResult<QueueEntry> {
     Ok(QueueEntry {
-        id: uuid(row, "id")?,
-        tenant_id: TenantId(uuid(row, "tenant_id")?),
-        queue_id: uuid(row, "queue_id")?,
-        customer_id: get(row, "customer_id")?,
-        customer_name: get(row, "customer_name")?,
-        customer_phone: get(row, "customer_phone")?,
-        platform: parsed::<Platform>(row, "platform")?,
-        ticket_number: get(row, "ticket_number")?,
-        position: get(row, "live_position")?,
+        id: row.uuid("id")?,
+        tenant_id: TenantId(row.uuid("tenant_id")?),
+        queue_id: row.uuid("queue_id")?,
+        customer_id: row.text("customer_id")?,
+        customer_name: row.text("customer_name")?,
+        customer_phone: row.text("customer_phone")?,
+        platform: row.parsed::<Platform>("platform")?,
+        ticket_number: row.text("ticket_number")?,
+        position: row.int("live_position")?,
         estimated_wait_time: 0,
-        status: parsed::<EntryStatus>(row, "status")?,
-        service_type_id: opt_uuid(row, "service_type_id")?,
-        party_size: get(row, "party_size")?,
-        notes: get(row, "notes")?,
-        special_requests: get(row, "special_requests")?,
-        verification_code: get(row, "verification_code")?,
-        session_id: get(row, "session_id")?,
-        joined_at: time(row, "joined_at")?,
-        called_at: opt_time(row, "called_at")?,
-        served_at: opt_time(row, "served_at")?,
-        completed_at: opt_time(row, "completed_at")?,
-        requeued_at: opt_time(row, "requeued_at")?,
-        last_notified: opt_time(row, "last_notified")?,
-        notification_count: get(row, "notification_count")?,
+        status: row.parsed::<EntryStatus>("status")?,
+        service_type_id: row.opt_uuid("service_type_id")?,
+        party_size: row.int32("party_size")?,
+        notes: row.opt_text("notes")?,
+        special_requests: row.opt_text("special_requests")?,
+        verification_code: row.text("verification_code")?,
+        session_id: row.text("session_id")?,
+        joined_at: at(row.int("joined_at")?),
+        called_at: row.opt_int("called_at")?.map(at),
+        served_at: row.opt_int("served_at")?.map(at),
+        completed_at: row.opt_int("completed_at")?.map(at),
+        requeued_at: row.opt_int("requeued_at")?.map(at),
+        last_notified: row.opt_int("last_notified")?.map(at),
+        notification_count: row.int32("notification_count")?,
     })
+}
+
+/// A comma-separated list of Unix milliseconds (`group_concat`), or NULL for none.
+pub(crate) fn time_list(row: &impl Columns, col: &str) -> StoreResult<Vec<OffsetDateTime>> {
+    let Some(list) = row.opt_text(col)? else {
+        return Ok(Vec::new());
+    };
+    list.split(',')
+        .map(|ms| {
+            ms.trim()
+                .parse::<i64>()
+                .map(at)
+                .map_err(|_| StoreError::Backend(format!("bad time {ms:?} in column {col}")))
+        })
+        .collect()
+}
+
+/// The column reads the queue engine's records are made of, from either SQLite library: a
+/// row of the async pools (`sqlx`) or of the inline readers (`rusqlite`, [`crate::inline`]).
+/// Integers are SQLite integers; booleans are 0/1; text is UTF-8.
+pub(crate) trait Columns {
+    fn opt_text(&self, col: &str) -> StoreResult<Option<String>>;
+    fn opt_int(&self, col: &str) -> StoreResult<Option<i64>>;
+
+    fn text(&self, col: &str) -> StoreResult<String> {
+        self.opt_text(col)?.ok_or_else(|| null_in(col))
+    }
+    fn int(&self, col: &str) -> StoreResult<i64> {
+        self.opt_int(col)?.ok_or_else(|| null_in(col))
+    }
+    fn int32(&self, col: &str) -> StoreResult<i32> {
+        i32::try_from(self.int(col)?)
+            .map_err(|_| StoreError::Backend(format!("value out of range in column {col}")))
+    }
+    fn flag(&self, col: &str) -> StoreResult<bool> {
+        Ok(self.int(col)? != 0)
+    }
+    fn uuid(&self, col: &str) -> StoreResult<Uuid> {
+        Uuid::parse_str(&self.text(col)?).map_err(StoreError::backend)
+    }
+    fn opt_uuid(&self, col: &str) -> StoreResult<Option<Uuid>> {
+        self.opt_text(col)?
+            .map(|s| Uuid::parse_str(&s).map_err(StoreError::backend))
+            .transpose()
+    }
+    fn parsed<T: std::str::FromStr>(&self, col: &str) -> StoreResult<T> {
+        let s = self.text(col)?;
+        s.parse()
+            .map_err(|_| StoreError::Backend(format!("bad value {s:?} in column {col}")))
+    }
+}
+
+fn null_in(col: &str) -> StoreError {
+    StoreError::Backend(format!("unexpected NULL in column {col}"))
+}
+
+impl Columns for SqliteRow {
+    fn opt_text(&self, col: &str) -> StoreResult<Option<String>> {
+        get(self, col)
+    }
+    fn opt_int(&self, col: &str) -> StoreResult<Option<i64>> {
+        get(self, col)
+    }
 }
 
 pub(crate) fn service_type(row: &SqliteRow) -> StoreResult<ServiceType> {

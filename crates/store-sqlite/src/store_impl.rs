@@ -294,15 +294,30 @@ impl Store for SqliteStore {
         actor: &Actor,
         now: OffsetDateTime,
     ) -> StoreResult<Joined> {
-        self.do_join_queue(tenant, queue_id, new, actor, now).await
+        let (store, actor) = (self.clone(), actor.clone());
+        self.writes
+            .run(async move {
+                store
+                    .do_join_queue(tenant, queue_id, new, &actor, now)
+                    .await
+            })
+            .await
     }
 
-    async fn entry_by_session(
+    async fn place_by_session(
         &self,
         tenant: TenantId,
         session_id: &str,
-    ) -> StoreResult<Option<QueueEntry>> {
-        self.do_entry_by_session(tenant, session_id).await
+    ) -> StoreResult<Option<Place>> {
+        self.do_place_by_session(tenant, session_id).await
+    }
+
+    async fn queue_board(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+    ) -> StoreResult<Option<QueueBoard>> {
+        self.do_queue_board(tenant, queue_id).await
     }
 
     async fn queue_entries(
@@ -322,7 +337,13 @@ impl Store for SqliteStore {
         transition: Transition,
         actor: &Actor,
     ) -> StoreResult<QueueEntry> {
-        self.do_transition(tenant, queue_id, entry_id, transition, actor)
+        let (store, actor) = (self.clone(), actor.clone());
+        self.writes
+            .run(async move {
+                store
+                    .do_transition(tenant, queue_id, entry_id, transition, &actor)
+                    .await
+            })
             .await
     }
 
@@ -332,7 +353,10 @@ impl Store for SqliteStore {
         queue_id: Uuid,
         actor: &Actor,
     ) -> StoreResult<QueueEntry> {
-        self.do_call_next(tenant, queue_id, actor).await
+        let (store, actor) = (self.clone(), actor.clone());
+        self.writes
+            .run(async move { store.do_call_next(tenant, queue_id, &actor).await })
+            .await
     }
 
     async fn call_bulk(
@@ -342,7 +366,14 @@ impl Store for SqliteStore {
         selection: BulkSelection,
         actor: &Actor,
     ) -> StoreResult<Vec<QueueEntry>> {
-        self.do_call_bulk(tenant, queue_id, selection, actor).await
+        let (store, actor) = (self.clone(), actor.clone());
+        self.writes
+            .run(async move {
+                store
+                    .do_call_bulk(tenant, queue_id, selection, &actor)
+                    .await
+            })
+            .await
     }
 
     async fn reorder(
@@ -352,7 +383,10 @@ impl Store for SqliteStore {
         entry_ids: &[Uuid],
         actor: &Actor,
     ) -> StoreResult<()> {
-        self.do_reorder(tenant, queue_id, entry_ids, actor).await
+        let (store, actor, entry_ids) = (self.clone(), actor.clone(), entry_ids.to_vec());
+        self.writes
+            .run(async move { store.do_reorder(tenant, queue_id, &entry_ids, &actor).await })
+            .await
     }
 
     async fn cancel_by_customer(
@@ -361,7 +395,14 @@ impl Store for SqliteStore {
         session_id: &str,
         actor: &Actor,
     ) -> StoreResult<QueueEntry> {
-        self.do_cancel_by_customer(tenant, session_id, actor).await
+        let (store, actor, session_id) = (self.clone(), actor.clone(), session_id.to_string());
+        self.writes
+            .run(async move {
+                store
+                    .do_cancel_by_customer(tenant, &session_id, &actor)
+                    .await
+            })
+            .await
     }
 
     async fn analytics_events(

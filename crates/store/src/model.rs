@@ -160,6 +160,16 @@ pub struct QueueSummary {
     pub stats: QueueStats,
 }
 
+/// A queue as its live board shows it: the queue with its numbers, the waiting line in order,
+/// and the called and seated customers, most recent first (at most 500 each).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueBoard {
+    pub summary: QueueSummary,
+    pub waiting: Vec<QueueEntry>,
+    pub called: Vec<QueueEntry>,
+    pub seated: Vec<QueueEntry>,
+}
+
 /// A customer's place (TSD §2.3). `position` is the live place among waiting customers
 /// (1 = next), 0 once the customer has left the waiting line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -303,6 +313,14 @@ pub struct NewEntry {
     /// Fresh secrets made by the caller: the customer's 128-bit session key and 6-digit code.
     pub session_id: String,
     pub verification_code: String,
+}
+
+/// A customer's place as they see it: their entry (live place and estimate) and the name of
+/// the queue it is in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    pub entry: QueueEntry,
+    pub queue_name: String,
 }
 
 /// The answer to a join.

@@ -213,12 +213,34 @@ pub trait Store: Send + Sync + 'static {
         now: OffsetDateTime,
     ) -> StoreResult<Joined>;
 
-    /// A customer's place by their session key (live position and estimate).
+    /// A customer's place by their session key: live position and estimate, and the queue's
+    /// name. One statement: this is the most frequent read of all (every status page, poll and
+    /// reconnect).
+    async fn place_by_session(
+        &self,
+        tenant: TenantId,
+        session_id: &str,
+    ) -> StoreResult<Option<Place>>;
+
+    /// A customer's entry by their session key (live position and estimate).
     async fn entry_by_session(
         &self,
         tenant: TenantId,
         session_id: &str,
-    ) -> StoreResult<Option<QueueEntry>>;
+    ) -> StoreResult<Option<QueueEntry>> {
+        Ok(self
+            .place_by_session(tenant, session_id)
+            .await?
+            .map(|p| p.entry))
+    }
+
+    /// A queue with its numbers, its waiting line and its called and seated customers
+    /// (`GET /api/queues/:id`, the staff board), with as few statements as the backend allows.
+    async fn queue_board(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+    ) -> StoreResult<Option<QueueBoard>>;
 
     /// Entries of a queue with the given statuses: waiting ones in line order, the others
     /// most recent first.

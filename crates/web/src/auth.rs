@@ -19,8 +19,52 @@ use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use qms_domain::{Role, TenantId};
 use qms_store::{Actor, Tenant, TenantUser, UserType};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+/// How long a staff account read for one request serves the next ones.
+const STAFF_CACHE_TTL: Duration = Duration::from_secs(3);
+const STAFF_CACHE_MAX: usize = 10_000;
+
+/// A short-lived cache of the staff accounts behind requests (negative answers included), so
+/// that a busy board's requests do not each read the account. Every change to an account made
+/// through this instance clears it at once ([`StaffCache::clear`]); other instances see the
+/// change within [`STAFF_CACHE_TTL`].
+#[derive(Default)]
+pub struct StaffCache {
+    entries: RwLock<HashMap<(TenantId, Uuid), (Option<TenantUser>, Instant)>>,
+}
+
+impl StaffCache {
+    fn get(&self, tenant: TenantId, user: Uuid) -> Option<Option<TenantUser>> {
+        let map = self.entries.read().ok()?;
+        let (found, at) = map.get(&(tenant, user))?;
+        (at.elapsed() < STAFF_CACHE_TTL).then(|| found.clone())
+    }
+
+    fn put(&self, tenant: TenantId, user: Uuid, found: Option<TenantUser>) {
+        if let Ok(mut map) = self.entries.write() {
+            if map.len() >= STAFF_CACHE_MAX {
+                map.retain(|_, (_, at)| at.elapsed() < STAFF_CACHE_TTL);
+                if map.len() >= STAFF_CACHE_MAX {
+                    map.clear();
+                }
+            }
+            map.insert((tenant, user), (found, Instant::now()));
+        }
+    }
+
+    /// Forgets every cached account: call after any change to an account (role, active flag,
+    /// password, deletion).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.entries.write() {
+            map.clear();
+        }
+    }
+}
 
 fn argon2() -> Argon2<'static> {
     // OWASP: argon2id, m = 19 MiB, t = 2, p = 1.
@@ -182,10 +226,15 @@ impl Staff {
         actor: Actor,
         session: Option<Session>,
     ) -> Result<Staff, ApiError> {
-        let user = state
-            .store
-            .user_by_id(tenant.id, user)
-            .await?
+        let user = match state.staff.get(tenant.id, user) {
+            Some(cached) => cached,
+            None => {
+                let found = state.store.user_by_id(tenant.id, user).await?;
+                state.staff.put(tenant.id, user, found.clone());
+                found
+            }
+        };
+        let user = user
             .filter(|u| u.is_active && u.password_hash.is_some())
             .ok_or_else(ApiError::unauthorized)?;
         let actor = Actor {

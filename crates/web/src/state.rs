@@ -1,7 +1,7 @@
 //! The application state every handler can reach: the store, the settings, the tenant cache,
 //! the signing keys and the realtime server. Cheap to clone (all shared behind `Arc`).
 
-use crate::auth::TokenKeys;
+use crate::auth::{StaffCache, TokenKeys};
 use crate::limits::Limits;
 use crate::mail::{Mailer, NoMailer, SmtpMailer};
 use crate::realtime::Realtime;
@@ -9,13 +9,28 @@ use crate::settings::Settings;
 use crate::tenancy::TenantCache;
 use metrics_exporter_prometheus::PrometheusHandle;
 use qms_store::Store;
+use std::ops::Deref;
 use std::sync::Arc;
 
+/// Cloned by every layer and extractor of every request, so it is one pointer: cloning it is
+/// one reference count, not one per part. Fields are reached through [`Deref`].
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What every handler can reach (see [`AppState`]).
+pub struct Shared {
     pub store: Arc<dyn Store>,
     pub settings: Arc<Settings>,
     pub tenants: Arc<TenantCache>,
+    /// Staff accounts read by recent requests (see [`StaffCache`]).
+    pub staff: Arc<StaffCache>,
     pub keys: Arc<TokenKeys>,
     pub metrics: Option<PrometheusHandle>,
     pub limits: Arc<Limits>,
@@ -48,10 +63,11 @@ impl AppState {
         let provisioner = crate::provision::from_config(&settings.domain_provisioner)
             .map_err(|e| format!("DOMAIN_PROVISIONER: {e}"))?;
         let realtime = Realtime::new(&settings)?;
-        let state = AppState {
+        let state = AppState(Arc::new(Shared {
             store,
             settings: Arc::new(settings),
             tenants: Arc::new(TenantCache::default()),
+            staff: Arc::default(),
             keys: Arc::new(keys),
             metrics,
             limits: Arc::new(Limits::default()),
@@ -59,7 +75,7 @@ impl AppState {
             provisioner,
             jobs: Arc::default(),
             realtime,
-        };
+        }));
         state.realtime.start(state.clone());
         Ok(state)
     }

@@ -299,7 +299,7 @@ pub async fn redeem(
         user_type: UserType::Merchant,
         ..actor
     };
-    state
+    let user = state
         .store
         .redeem_token(
             tenant.id,
@@ -315,7 +315,9 @@ pub async fn redeem(
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_token", e.to_string())
             }
             other => other.into(),
-        })
+        })?;
+    state.staff.clear();
+    Ok(user)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -343,5 +345,6 @@ pub async fn change_password(
         .store
         .change_password(staff.tenant, staff.user.id, &hash, &staff.actor)
         .await?;
+    state.staff.clear();
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -280,18 +280,15 @@ pub async fn status(
     CurrentTenant(tenant): CurrentTenant,
     ApiPath(session_id): ApiPath<String>,
 ) -> Result<Json<EntryView>, ApiError> {
-    let entry = state
+    let place = state
         .store
-        .entry_by_session(tenant.id, &session_id)
+        .place_by_session(tenant.id, &session_id)
         .await?
         .ok_or_else(|| ApiError::not_found("entry"))?;
-    let queue_name = state
-        .store
-        .queue(tenant.id, entry.queue_id)
-        .await?
-        .map(|q| q.settings.name)
-        .unwrap_or_default();
-    Ok(Json(EntryView { entry, queue_name }))
+    Ok(Json(EntryView {
+        entry: place.entry,
+        queue_name: place.queue_name,
+    }))
 }
 
 /// The customer leaves the queue themselves (when the queue allows it).

@@ -9,7 +9,6 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use qms_domain::entry::EntryStatus;
 use qms_domain::queue::QueueSettings;
 use qms_domain::validate::{clean_optional, clean_text};
 use qms_domain::{FieldErrors, Role};
@@ -149,41 +148,18 @@ pub async fn get(
     staff: Staff,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<QueueDetails>, ApiError> {
-    let queue = state
+    let board = state
         .store
-        .queue(staff.tenant, id)
+        .queue_board(staff.tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("queue"))?;
-    let stats = state.store.queue_stats(staff.tenant, id).await?;
-    let mut entries = state
-        .store
-        .queue_entries(
-            staff.tenant,
-            id,
-            &[
-                EntryStatus::Waiting,
-                EntryStatus::Called,
-                EntryStatus::Seated,
-            ],
-        )
-        .await?;
-    let seated: Vec<_> = take_status(&mut entries, EntryStatus::Seated);
-    let called: Vec<_> = take_status(&mut entries, EntryStatus::Called);
     Ok(Json(QueueDetails {
-        queue,
-        stats,
-        entries,
-        called,
-        seated,
+        queue: board.summary.queue,
+        stats: board.summary.stats,
+        entries: board.waiting,
+        called: board.called,
+        seated: board.seated,
     }))
-}
-
-fn take_status(entries: &mut Vec<QueueEntry>, status: EntryStatus) -> Vec<QueueEntry> {
-    let (taken, kept): (Vec<_>, Vec<_>) = std::mem::take(entries)
-        .into_iter()
-        .partition(|e| e.status == status);
-    *entries = kept;
-    taken
 }
 
 #[utoipa::path(put, path = "/api/queues/{id}", tag = "queues", security(("bearer" = [])), request_body = QueueInput,

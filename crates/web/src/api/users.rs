@@ -168,13 +168,13 @@ pub async fn update(
         role: body.role,
         is_active: body.is_active,
     };
-    Ok(Json(
-        state
-            .store
-            .update_user(staff.tenant, id, patch, &staff.actor)
-            .await
-            .map_err(map_store)?,
-    ))
+    let user = state
+        .store
+        .update_user(staff.tenant, id, patch, &staff.actor)
+        .await
+        .map_err(map_store)?;
+    state.staff.clear();
+    Ok(Json(user))
 }
 
 #[utoipa::path(delete, path = "/api/users/{id}", tag = "users", security(("bearer" = [])),
@@ -190,6 +190,7 @@ pub async fn remove(
         .delete_user(staff.tenant, id, &staff.actor)
         .await
         .map_err(map_store)?;
+    state.staff.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -195,6 +195,7 @@ pub async fn toggle_user(
         .store
         .operator_set_user_active(u.user.id, !u.user.is_active, &op.actor)
         .await?;
+    state.staff.clear();
     let done = if after.user.is_active {
         "user-activated"
     } else {
