@@ -224,33 +224,47 @@ impl PgStore {
         let queue = rows::queue(&row)?;
         let timezone: String = rows::get(&row, "merchant_timezone")?;
 
-        if let Some(key) = &new.idempotency_key {
-            let first: Option<Uuid> = sqlx::query_scalar(
-                "SELECT id FROM queue_entries
-                 WHERE tenant_id = $1 AND queue_id = $2 AND idempotency_key = $3",
-            )
-            .bind(tenant.0)
-            .bind(queue_id)
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            if let Some(first) = first {
-                let entry = entry_by_id_in(&mut tx, tenant, first).await?;
-                tx.commit().await.map_err(db_err)?;
-                return Ok(Joined::Replayed(entry));
-            }
-        }
-        let existing: Option<Uuid> = sqlx::query_scalar(
-            "SELECT id FROM queue_entries
-             WHERE tenant_id = $1 AND queue_id = $2 AND customer_phone = $3 AND status = 'waiting'",
+        // Then, under that lock, everything the join decides on in one statement: an earlier
+        // answer to the same `Idempotency-Key`, this phone's waiting place, the line's length
+        // and end, and whether the service type is offered. (Not in the locking statement: its
+        // subqueries would read the snapshot from before the lock was granted.)
+        let facts = sqlx::query(
+            "SELECT
+                (SELECT r.id FROM queue_entries r
+                 WHERE r.tenant_id = $1 AND r.queue_id = $2 AND r.idempotency_key = $3) AS replay_id,
+                (SELECT x.id FROM queue_entries x
+                 WHERE x.tenant_id = $1 AND x.queue_id = $2 AND x.customer_phone = $4
+                   AND x.status = 'waiting') AS existing_id,
+                (SELECT COUNT(*) FROM queue_entries w
+                 WHERE w.tenant_id = $1 AND w.queue_id = $2 AND w.status = 'waiting')
+                    AS waiting_count,
+                (SELECT COALESCE(MAX(w.position), 0) + 1 FROM queue_entries w
+                 WHERE w.tenant_id = $1 AND w.queue_id = $2 AND w.status = 'waiting')
+                    AS next_position,
+                EXISTS (SELECT 1 FROM service_types st
+                        WHERE st.tenant_id = $1 AND st.merchant_id = $5 AND st.id = $6
+                          AND st.is_active) AS service_type_found",
         )
         .bind(tenant.0)
         .bind(queue_id)
+        .bind(new.idempotency_key.as_deref())
         .bind(&new.customer_phone)
-        .fetch_optional(&mut *tx)
+        .bind(queue.merchant_id)
+        .bind(new.service_type_id)
+        .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
+        let replay: Option<Uuid> = rows::get(&facts, "replay_id")?;
+        let existing: Option<Uuid> = rows::get(&facts, "existing_id")?;
+        let waiting: i64 = rows::get(&facts, "waiting_count")?;
+        let position: i64 = rows::get(&facts, "next_position")?;
+        let service_type_found: bool = rows::get(&facts, "service_type_found")?;
+
+        if let Some(first) = replay {
+            let entry = entry_by_id_in(&mut tx, tenant, first).await?;
+            tx.commit().await.map_err(db_err)?;
+            return Ok(Joined::Replayed(entry));
+        }
         if let Some(existing) = existing {
             let entry = entry_by_id_in(&mut tx, tenant, existing).await?;
             tx.commit().await.map_err(db_err)?;
@@ -269,32 +283,11 @@ impl PgStore {
         ) {
             return Err(StoreError::QueueClosed { opens_at: Some(at) });
         }
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM queue_entries
-             WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'",
-        )
-        .bind(tenant.0)
-        .bind(queue_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
         if waiting >= i64::from(s.max_capacity) {
             return Err(StoreError::QueueFull);
         }
-        if let Some(st) = new.service_type_id {
-            let found: Option<Uuid> = sqlx::query_scalar(
-                "SELECT id FROM service_types
-                 WHERE tenant_id = $1 AND merchant_id = $2 AND id = $3 AND is_active",
-            )
-            .bind(tenant.0)
-            .bind(queue.merchant_id)
-            .bind(st)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            if found.is_none() {
-                return Err(StoreError::UnknownReference("serviceTypeId"));
-            }
+        if new.service_type_id.is_some() && !service_type_found {
+            return Err(StoreError::UnknownReference("serviceTypeId"));
         }
 
         let day = hours::local_date(&timezone, now);
@@ -312,15 +305,6 @@ impl PgStore {
         .await
         .map_err(db_err)?;
         let ticket = rules::ticket_number(rules::ticket_prefix(&s.name), i64::from(seq));
-        let position: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(position), 0) + 1 FROM queue_entries
-             WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'",
-        )
-        .bind(tenant.0)
-        .bind(queue_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
         let entry_id = Uuid::now_v7();
         let estimate = wait::estimate_minutes(waiting + 1, f64::from(s.average_service_time));
         sqlx::query(

@@ -35,8 +35,11 @@ const STAFF_CACHE_MAX: usize = 10_000;
 /// change within [`STAFF_CACHE_TTL`].
 #[derive(Default)]
 pub struct StaffCache {
-    entries: RwLock<HashMap<(TenantId, Uuid), (Option<TenantUser>, Instant)>>,
+    entries: RwLock<HashMap<(TenantId, Uuid), CachedStaff>>,
 }
+
+/// An account as read (`None`: no such account), and when.
+type CachedStaff = (Option<TenantUser>, Instant);
 
 impl StaffCache {
     fn get(&self, tenant: TenantId, user: Uuid) -> Option<Option<TenantUser>> {
