@@ -42,9 +42,11 @@ pub struct SqliteStore {
     inline: Arc<inline::InlineReaders>,
 }
 
-/// Read-only connections for the inline reads: enough for every runtime thread of a small
-/// server to find a free one.
-const INLINE_READERS: usize = 4;
+/// Read-only connections for the inline reads: one per core (the runtime's threads) and two
+/// more (the write thread, a blocking task), so that a read rarely finds them all busy.
+fn inline_readers() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| n.get() + 2)
+}
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `url` (`sqlite://path`) and applies
@@ -85,7 +87,7 @@ impl SqliteStore {
             .connect_with(options.clone().read_only(true))
             .await
             .map_err(StoreError::backend)?;
-        let inline = inline::InlineReaders::open(options.get_filename(), INLINE_READERS)?;
+        let inline = inline::InlineReaders::open(options.get_filename(), inline_readers())?;
         Ok(SqliteStore {
             writer,
             reader,

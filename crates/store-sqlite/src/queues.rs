@@ -20,13 +20,12 @@ impl SqliteStore {
         tenant: TenantId,
         queue_id: Uuid,
     ) -> StoreResult<Option<Queue>> {
-        let row = sqlx::query("SELECT * FROM queues WHERE tenant_id = $1 AND id = $2")
-            .bind(tid(tenant))
-            .bind(id(queue_id))
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db_err)?;
-        row.as_ref().map(rows::queue).transpose()
+        let params: &[(&str, &dyn ToSql)] = &[("$1", &tid(tenant)), ("$2", &id(queue_id))];
+        self.inline.row(
+            "SELECT * FROM queues WHERE tenant_id = $1 AND id = $2",
+            params,
+            |r| rows::queue(r),
+        )
     }
 
     /// The tenant's queues (or the one queue `only`) with their live numbers and pace
