@@ -372,3 +372,88 @@ async fn service_types_are_managed_and_joined_by_reference() {
         .await;
     assert_refused(r, &StoreError::NotFound);
 }
+
+#[tokio::test]
+async fn the_board_and_a_place_agree_with_the_other_reads() {
+    let db = TestDb::new().await;
+    let s = &*db.store;
+    let fx = db.tenant("board").await;
+    let mut people = Vec::new();
+    for i in 0..5 {
+        people.push(join(s, &fx, &format!("P{i}"), &format!("+6012345670{i}")).await);
+    }
+    apply(s, &fx, people[0].id, Transition::Call).await;
+    apply(s, &fx, people[1].id, Transition::Call).await;
+    apply(s, &fx, people[1].id, Transition::Seat).await;
+
+    let board = ok("queue_board", s.queue_board(fx.tenant, fx.queue).await).expect("board");
+    let listed = ok("list_queues", s.list_queues(fx.tenant).await);
+    let summary = listed
+        .into_iter()
+        .find(|q| q.queue.id == fx.queue)
+        .expect("listed");
+    assert_eq!(board.summary, summary);
+    assert_eq!(
+        board.summary.stats,
+        ok("queue_stats", s.queue_stats(fx.tenant, fx.queue).await)
+    );
+    assert_eq!(board.summary.stats.waiting, 3);
+    assert_eq!(board.summary.stats.called, 1);
+
+    let waiting = ok(
+        "queue_entries",
+        s.queue_entries(fx.tenant, fx.queue, &[EntryStatus::Waiting])
+            .await,
+    );
+    assert_eq!(board.waiting, waiting);
+    let ids: Vec<_> = board.waiting.iter().map(|e| e.id).collect();
+    assert_eq!(ids, vec![people[2].id, people[3].id, people[4].id]);
+    let places: Vec<_> = board.waiting.iter().map(|e| e.position).collect();
+    assert_eq!(places, vec![1, 2, 3]);
+    assert!(
+        board
+            .waiting
+            .windows(2)
+            .all(|w| w[0].estimated_wait_time <= w[1].estimated_wait_time)
+    );
+    assert_eq!(
+        board.called.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![people[0].id]
+    );
+    assert_eq!(
+        board.seated.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![people[1].id]
+    );
+
+    // A customer's place: the same entry the board shows, with the queue's name.
+    for e in &board.waiting {
+        let place = ok(
+            "place_by_session",
+            s.place_by_session(fx.tenant, &e.session_id).await,
+        )
+        .expect("a place");
+        assert_eq!(&place.entry, e);
+        assert_eq!(place.queue_name, summary.queue.settings.name);
+    }
+    let called = ok(
+        "place_by_session",
+        s.place_by_session(fx.tenant, &people[0].session_id).await,
+    )
+    .expect("a place");
+    assert_eq!(called.entry.position, 0);
+    assert_eq!(called.entry.status, EntryStatus::Called);
+
+    // Another tenant sees neither.
+    let other = db.tenant("board-other").await;
+    assert_eq!(
+        ok("queue_board", s.queue_board(other.tenant, fx.queue).await),
+        None
+    );
+    assert_eq!(
+        ok(
+            "place_by_session",
+            s.place_by_session(other.tenant, &people[2].session_id).await
+        ),
+        None
+    );
+}
