@@ -73,7 +73,8 @@ pub struct Emit {
 /// Work for the realtime worker, done in the order it was queued.
 #[derive(Debug)]
 pub enum Job {
-    /// A queue changed: read its fresh numbers and line, then tell staff and customers.
+    /// A queue changed: read its fresh numbers and line, then tell staff and customers
+    /// ([`events::fan_out`]).
     QueueChanged {
         tenant: TenantId,
         queue_id: Uuid,
@@ -107,6 +108,9 @@ fn config<A: Adapter>(builder: SocketIoBuilder<A>) -> SocketIoBuilder<A> {
         .connect_timeout(Duration::from_secs(10))
         .max_payload(64 * 1024)
         .max_buffer_size(256)
+        // Every message we accept is small (64 KiB at most, a join is ~60 bytes): a 1 KiB
+        // read buffer per websocket instead of 4 KiB (it grows for a larger frame).
+        .ws_read_buffer_size(1024)
         .ack_timeout(Duration::from_secs(5))
 }
 
@@ -257,40 +261,45 @@ impl Realtime {
     }
 }
 
-/// The worker: one job at a time, in order; the emits of one job run concurrently.
+/// The worker: one job at a time, in order; the emits of one job run concurrently. It keeps
+/// what each waiting customer was last told ([`events::Memory`]), trusted only when no other
+/// instance makes changes.
 async fn worker<A: Adapter>(io: SocketIo<A>, state: AppState, mut rx: mpsc::Receiver<Job>) {
+    let mut memory = events::Memory::default();
+    let remember = !state.realtime.is_distributed();
     while let Some(job) = rx.recv().await {
         let started = std::time::Instant::now();
-        let emits = match job {
-            Job::Emit(emits) => emits,
+        let count = match job {
+            Job::Emit(emits) => broadcast(&io, emits).await,
             Job::QueueChanged {
                 tenant,
                 queue_id,
                 action,
                 entries,
-            } => match events::build(&state, tenant, queue_id, action, &entries).await {
-                Ok(emits) => emits,
-                Err(e) => {
-                    tracing::warn!(%queue_id, "realtime: cannot read the queue for its events: {e}");
-                    continue;
+            } => {
+                let change = (tenant, queue_id, action, entries);
+                match events::fan_out(&io, &state, &mut memory, remember, change).await {
+                    Ok(count) => count,
+                    Err(e) => {
+                        tracing::warn!(%queue_id, "realtime: cannot read the queue for its events: {e}");
+                        continue;
+                    }
                 }
-            },
+            }
         };
-        let built = started.elapsed();
-        let count = emits.len();
-        broadcast(&io, emits).await;
         let done = started.elapsed();
+        metrics::counter!("realtime_emits_total").increment(count as u64);
         metrics::histogram!("realtime_job_seconds").record(done.as_secs_f64());
-        tracing::debug!(count, ?built, ?done, "realtime: job done");
+        tracing::debug!(count, ?done, "realtime: job done");
     }
 }
 
-async fn broadcast<A: Adapter>(io: &SocketIo<A>, emits: Vec<Emit>) {
+async fn broadcast<A: Adapter>(io: &SocketIo<A>, emits: Vec<Emit>) -> usize {
     let sends = emits.iter().map(|e| async move {
         if let Err(err) = io.to(e.rooms.clone()).emit(e.event, &e.data).await {
             tracing::debug!(event = e.event, "realtime: emit failed: {err}");
         }
     });
     futures::future::join_all(sends).await;
-    metrics::counter!("realtime_emits_total").increment(emits.len() as u64);
+    emits.len()
 }
