@@ -198,16 +198,15 @@ pub async fn authenticate<A: Adapter>(
             None => return Err(Refused::Unauthorized),
         }
     }
-    socket.extensions.insert(Arc::new(peer));
+    let peer = Arc::new(peer);
+    socket.extensions.insert(peer.clone());
+    accept(&socket, &peer, &state);
     Ok(())
 }
 
-/// Connect handler: registers the events a socket may send.
-pub async fn on_connect<A: Adapter>(socket: SocketRef<A>, state: AppState) {
-    let Some(peer) = socket.extensions.get::<Arc<Peer>>() else {
-        let _ = socket.disconnect();
-        return;
-    };
+/// Registers the events an accepted socket may send, its expiry and its disconnect handler.
+/// Runs in the middleware, before the client is told it is connected.
+fn accept<A: Adapter>(socket: &SocketRef<A>, peer: &Arc<Peer>, state: &AppState) {
     metrics::gauge!("realtime_sockets").increment(1.0);
     let expiry = peer
         .staff
@@ -220,8 +219,8 @@ pub async fn on_connect<A: Adapter>(socket: SocketRef<A>, state: AppState) {
         }
         metrics::gauge!("realtime_sockets").decrement(1.0);
     });
-    rooms::register(&socket, &peer, &state);
-    webchat::register(&socket, &peer, &state);
+    rooms::register(socket, peer, state);
+    webchat::register(socket, peer, state);
 }
 
 /// Disconnects `socket` when its token expires (at `exp`, Unix seconds); the timer is aborted

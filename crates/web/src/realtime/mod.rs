@@ -85,16 +85,18 @@ pub enum Job {
     Emit(Vec<Emit>),
 }
 
-/// Registers the `/` namespace: the connect middleware ([`connect::authenticate`]) and
-/// handler ([`connect::on_connect`]) with the app's state. (A macro: `ns` exists only for
-/// concrete adapters.)
+/// Registers the `/` namespace with the app's state. Everything happens in the connect
+/// middleware ([`connect::authenticate`]), which socketioxide awaits before it answers the
+/// connect packet, so a socket's events are registered before the client may send one (the
+/// connect handler itself runs on a spawned task, too late: an event arriving first would go
+/// unanswered). (A macro: `ns` exists only for concrete adapters.)
 macro_rules! namespace {
     ($io:expr, $adapter:ty, $state:expr) => {{
-        let (auth, conn) = ($state.clone(), $state.clone());
-        let handler = move |socket: SocketRef<$adapter>| connect::on_connect(socket, conn.clone());
+        let auth = $state.clone();
+        let connected = async || {};
         $io.ns(
             "/",
-            handler.with(move |socket: SocketRef<$adapter>, data: TryData<Value>| {
+            connected.with(move |socket: SocketRef<$adapter>, data: TryData<Value>| {
                 connect::authenticate(socket, data, auth.clone())
             }),
         )
