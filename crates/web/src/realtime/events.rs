@@ -16,6 +16,7 @@
 
 use super::rooms;
 use crate::state::AppState;
+use futures::StreamExt;
 use qms_domain::TenantId;
 use qms_domain::entry::{EntryStatus, Transition};
 use qms_domain::queue::QueueSettings;
@@ -31,6 +32,9 @@ use uuid::Uuid;
 /// Queues whose customers' last notification is remembered, at most; the one changed longest
 /// ago is forgotten first (its customers may then get one `update` that changes nothing).
 const REMEMBERED_QUEUES: usize = 4096;
+
+/// Customer emits of one job in flight at a time.
+const EMITS_IN_FLIGHT: usize = 64;
 
 /// A customer this close to the front is reminded whatever the estimate says.
 const REMIND_AT_PLACE: i64 = 2;
@@ -120,7 +124,8 @@ pub struct Notification<'a> {
     pub queue_name: &'a str,
     pub position: i64,
     pub estimated_wait_time: i32,
-    pub message: String,
+    /// Written straight into the payload (no string of its own).
+    pub message: Message,
     pub status: EntryStatus,
     pub ticket_number: &'a str,
 }
@@ -134,35 +139,68 @@ impl<'a> Notification<'a> {
         estimate: i32,
         ticket_number: &'a str,
     ) -> Self {
-        let message = match status {
-            EntryStatus::Waiting if kind == Kind::Reminder && position == 1 => {
-                "Almost your turn: you are next in line. Please stay close.".to_string()
-            }
-            EntryStatus::Waiting if kind == Kind::Reminder => format!(
-                "Almost your turn: you are number {position} in line, about {estimate} min to \
-                 wait. Please stay close."
-            ),
-            EntryStatus::Waiting if position == 1 => "You are next in line.".to_string(),
-            EntryStatus::Waiting => {
-                format!("You are number {position} in line, about {estimate} min to wait.")
-            }
-            EntryStatus::Called => "It's your turn! Please come to the counter.".to_string(),
-            EntryStatus::Seated => "You have been seated. Enjoy!".to_string(),
-            EntryStatus::Completed => "Thank you for visiting.".to_string(),
-            EntryStatus::Cancelled => "Your place in line was cancelled.".to_string(),
-            EntryStatus::NoShow => {
-                "We called you but missed you. Ask staff to put you back in line.".to_string()
-            }
-        };
         Notification {
             kind,
             queue_name,
             position,
             estimated_wait_time: estimate,
-            message,
+            message: Message {
+                kind,
+                status,
+                position,
+                estimate,
+            },
             status,
             ticket_number,
         }
+    }
+}
+
+/// The sentence a customer is shown, from their numbers.
+#[derive(Debug, Clone, Copy)]
+pub struct Message {
+    kind: Kind,
+    status: EntryStatus,
+    position: i64,
+    estimate: i32,
+}
+
+impl std::fmt::Display for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Message {
+            kind,
+            status,
+            position,
+            estimate,
+        } = *self;
+        match status {
+            EntryStatus::Waiting if kind == Kind::Reminder && position == 1 => {
+                f.write_str("Almost your turn: you are next in line. Please stay close.")
+            }
+            EntryStatus::Waiting if kind == Kind::Reminder => write!(
+                f,
+                "Almost your turn: you are number {position} in line, about {estimate} min to \
+                 wait. Please stay close."
+            ),
+            EntryStatus::Waiting if position == 1 => f.write_str("You are next in line."),
+            EntryStatus::Waiting => write!(
+                f,
+                "You are number {position} in line, about {estimate} min to wait."
+            ),
+            EntryStatus::Called => f.write_str("It's your turn! Please come to the counter."),
+            EntryStatus::Seated => f.write_str("You have been seated. Enjoy!"),
+            EntryStatus::Completed => f.write_str("Thank you for visiting."),
+            EntryStatus::Cancelled => f.write_str("Your place in line was cancelled."),
+            EntryStatus::NoShow => {
+                f.write_str("We called you but missed you. Ask staff to put you back in line.")
+            }
+        }
+    }
+}
+
+impl Serialize for Message {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -234,6 +272,7 @@ pub(super) async fn fan_out<A: Adapter>(
     change: (TenantId, Uuid, Action, Vec<QueueEntry>),
 ) -> StoreResult<usize> {
     let (tenant, queue_id, action, changed) = change;
+    let started = std::time::Instant::now();
     let store = &state.store;
     let Some(queue) = store.queue(tenant, queue_id).await? else {
         memory.take(queue_id);
@@ -275,24 +314,32 @@ pub(super) async fn fan_out<A: Adapter>(
         remember,
     );
     memory.keep(queue_id, told);
+    tracing::debug!(
+        waiting = line.waiting.len(),
+        notices = notices.len(),
+        planned = ?started.elapsed(),
+        "realtime: fan-out read and planned"
+    );
 
     let count = updates.len() + notices.len();
-    let to_staff = updates.iter().map(|u| async {
+    for u in &updates {
         if let Err(err) = io.to(staff.clone()).emit("queue:update", u).await {
             tracing::debug!("realtime: queue:update failed: {err}");
         }
-    });
-    futures::future::join_all(to_staff).await;
-    let to_customers = notices.iter().map(|(session, n)| async move {
-        if let Err(err) = io
-            .to(rooms::customer(session))
-            .emit("notification", n)
-            .await
-        {
-            tracing::debug!("realtime: notification failed: {err}");
-        }
-    });
-    futures::future::join_all(to_customers).await;
+    }
+    // In-process rooms answer at once; through Redis each emit is a publish, so a few run
+    // at a time (without holding a future per customer).
+    futures::stream::iter(&notices)
+        .for_each_concurrent(EMITS_IN_FLIGHT, |(session, n)| async move {
+            if let Err(err) = io
+                .to(rooms::customer(session))
+                .emit("notification", n)
+                .await
+            {
+                tracing::debug!("realtime: notification failed: {err}");
+            }
+        })
+        .await;
     Ok(count)
 }
 
