@@ -176,6 +176,11 @@ pub async fn authenticate<A: Adapter>(
     let expires = token
         .and_then(|t| jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(t.trim()).ok())
         .map(|c| c.exp);
+    // HTTP allows a few seconds of clock leeway; a socket would be cut off at once, so an
+    // expired token is refused here rather than accepted and disconnected in a loop.
+    if expires.is_some_and(|exp| exp <= OffsetDateTime::now_utc().unix_timestamp()) {
+        return Err(Refused::Unauthorized);
+    }
     let peer = Peer {
         staff: staff.map(|s| StaffPeer {
             user_id: s.user.id,
