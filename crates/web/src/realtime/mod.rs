@@ -21,6 +21,8 @@ pub mod webchat;
 use crate::settings::Settings;
 use crate::state::AppState;
 use axum::Router;
+use axum::extract::{OriginalUri, Request};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use qms_domain::TenantId;
 use qms_store::QueueEntry;
 use serde_json::Value;
@@ -33,6 +35,7 @@ use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
+use tower::util::MapRequestLayer;
 use uuid::Uuid;
 
 type RedisAdapter = CustomRedisAdapter<Emitter, redis::RedisDriver>;
@@ -254,13 +257,43 @@ impl Realtime {
         }
     }
 
-    /// Wraps `router` in the Socket.IO layer (requests under `/socket.io/` go to it).
+    /// Wraps `router` in the Socket.IO layer (requests under `/socket.io/` go to it), behind
+    /// [`detach`].
     pub fn layer<S: Clone + Send + Sync + 'static>(&self, router: Router<S>) -> Router<S> {
-        match &self.0.io {
+        let router = match &self.0.io {
             Io::Local(_, layer) => router.layer(layer.clone()),
             Io::Redis(_, layer) => router.layer(layer.clone()),
+        };
+        router.layer(MapRequestLayer::new(detach))
+    }
+}
+
+/// Gives a Socket.IO request's URI and headers their own memory. hyper parses them as slices
+/// of the connection's read buffer (8–16 KiB), and engine.io keeps a socket's handshake
+/// request (with its extensions, where the router put a copy of the URI) for the socket's
+/// whole life, which kept that whole buffer alive per socket (about half of a socket's
+/// memory). Other requests pass untouched.
+fn detach(mut req: Request) -> Request {
+    if !req.uri().path().starts_with("/socket.io") {
+        return req;
+    }
+    let headers = std::mem::take(req.headers_mut());
+    let mut owned = HeaderMap::with_capacity(headers.len());
+    for (name, value) in &headers {
+        let name = HeaderName::from_bytes(name.as_str().as_bytes());
+        let copy = HeaderValue::from_bytes(value.as_bytes());
+        if let (Ok(name), Ok(mut copy)) = (name, copy) {
+            copy.set_sensitive(value.is_sensitive());
+            owned.append(name, copy);
         }
     }
+    *req.headers_mut() = owned;
+    if let Ok(uri) = Uri::try_from(req.uri().to_string()) {
+        // The router's copy of the URI shares the same buffer.
+        req.extensions_mut().insert(OriginalUri(uri.clone()));
+        *req.uri_mut() = uri;
+    }
+    req
 }
 
 /// The worker: one job at a time, in order; the emits of one job run concurrently. It keeps
@@ -304,4 +337,43 @@ async fn broadcast<A: Adapter>(io: &SocketIo<A>, emits: Vec<Emit>) -> usize {
     });
     futures::future::join_all(sends).await;
     emits.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    #[test]
+    fn socket_io_requests_keep_their_headers_in_memory_of_their_own()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let buffer =
+            bytes::Bytes::from_static(b"demo.localhost:3000 /socket.io/?EIO=4&transport=websocket");
+        let host = HeaderValue::from_maybe_shared(buffer.slice(0..19))?;
+        let uri = Uri::from_maybe_shared(buffer.slice(20..))?;
+        let mut req = Request::new(Body::empty());
+        *req.uri_mut() = uri.clone();
+        req.headers_mut().insert("host", host.clone());
+        req.headers_mut()
+            .insert("x-custom", HeaderValue::from_static("1"));
+        req.extensions_mut().insert(OriginalUri(uri.clone()));
+        let req = detach(req);
+        assert_eq!(req.uri(), &uri);
+        assert_eq!(req.headers()["host"], host);
+        assert_eq!(req.headers()["x-custom"], "1");
+        let inside = |p: *const u8| buffer.as_ptr_range().contains(&p);
+        assert!(!inside(req.headers()["host"].as_bytes().as_ptr()));
+        let original = req
+            .extensions()
+            .get::<OriginalUri>()
+            .ok_or("no OriginalUri")?;
+        assert_eq!(original.0, uri);
+
+        // Anything else is left as it is.
+        let mut other = Request::new(Body::empty());
+        other.headers_mut().insert("host", host);
+        let other = detach(other);
+        assert!(inside(other.headers()["host"].as_bytes().as_ptr()));
+        Ok(())
+    }
 }
