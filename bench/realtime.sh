@@ -7,18 +7,20 @@
 # in-process rooms; BENCH_REDIS=redis://… runs it with the Redis adapter instead), makes a
 # queue through the API and puts N waiting customers in it, then runs bench/realtime.js: N
 # customer sockets (each in its own customer room) and $BENCH_STAFF staff boards (in the
-# queue room), all with the official socket.io-client over websocket, spread over
-# $BENCH_PROCS Node processes on the same machine. Each of $BENCH_ROUNDS rounds calls the
-# next customer over HTTP; every waiting customer then gets a `notification` (their place
-# moved) and every board a `queue:update`. Latency is from the start of the HTTP call to the
-# receipt on each socket. Memory is the server's resident set growth per connected socket,
-# read from /proc after the sockets have been idle for 3 s.
+# queue room), over websocket, spread over $BENCH_PROCS Node processes on the same machine.
+# Each of $BENCH_ROUNDS rounds calls the next customer over HTTP; every waiting customer then
+# gets a `notification` (their place moved) and every board a `queue:update`. Latency is
+# from the start of the HTTP call to the receipt on each socket. Memory is the server's
+# resident set growth per connected socket, read from /proc after the sockets have been idle
+# for 3 s. The sockets are bare Socket.IO v5 websocket clients (bench/realtime.js, on the `ws`
+# package socket.io-client ships with), so the load generator takes little of the CPU it
+# shares with the server.
 #
 # The API caps a queue at 1,000 customers, so the line is written straight into the SQLite
 # file (same rows a join makes, without the audit trail).
 #
 # Environment (all optional): BENCH_SIZES ("1000 10000"), BENCH_STAFF (100), BENCH_ROUNDS (10),
-# BENCH_PROCS (4), BENCH_PORT (3950), BENCH_BIN (a built qms binary), BENCH_REDIS (a Redis URL),
+# BENCH_PROCS (2), BENCH_PORT (3950), BENCH_BIN (a built qms binary), BENCH_REDIS (a Redis URL),
 # BENCH_KEEP (1 keeps the temporary folders).
 set -euo pipefail
 
@@ -26,7 +28,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SIZES="${BENCH_SIZES:-1000 10000}"
 STAFF="${BENCH_STAFF:-100}"
 ROUNDS="${BENCH_ROUNDS:-10}"
-PROCS="${BENCH_PROCS:-4}"
+PROCS="${BENCH_PROCS:-2}"
 PORT="${BENCH_PORT:-3950}"
 
 # 10,000 sockets need as many descriptors on both sides.

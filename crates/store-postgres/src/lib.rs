@@ -19,6 +19,7 @@ mod accounts;
 mod activity;
 mod business;
 mod entries;
+mod fanout;
 mod journal;
 mod moves;
 mod operators;

@@ -8,6 +8,7 @@ mod accounts;
 mod activity;
 mod business;
 mod entries;
+mod fanout;
 mod inline;
 mod journal;
 mod operators;

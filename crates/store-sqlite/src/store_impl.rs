@@ -707,4 +707,13 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<ChatSession>> {
         self.do_chat_sessions_by_phone(tenant, phone).await
     }
+
+    async fn fanout_line(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        now: OffsetDateTime,
+    ) -> StoreResult<qms_store::FanoutLine> {
+        self.do_fanout_line(tenant, queue_id, now).await
+    }
 }

@@ -8,6 +8,7 @@
 
 pub mod business;
 pub mod error;
+pub mod fanout;
 pub mod model;
 pub mod platform;
 pub mod store;
@@ -15,6 +16,7 @@ pub mod webchat;
 
 pub use business::*;
 pub use error::{StoreError, StoreResult};
+pub use fanout::{FanoutLine, LineSpot};
 pub use model::*;
 pub use platform::*;
 pub use qms_domain::TenantId;

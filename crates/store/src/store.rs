@@ -522,4 +522,16 @@ pub trait Store: Send + Sync + 'static {
         tenant: TenantId,
         phone: &str,
     ) -> StoreResult<Vec<crate::ChatSession>>;
+
+    // ----- tenant: realtime fan-out -----
+
+    /// The waiting line of a queue for the realtime fan-out, in one statement: each waiting
+    /// customer's id, session id and ticket (line order), the number called, and the recent
+    /// call times the pace is computed from (as of `now`). Empty for another tenant's queue.
+    async fn fanout_line(
+        &self,
+        tenant: TenantId,
+        queue_id: Uuid,
+        now: OffsetDateTime,
+    ) -> StoreResult<crate::FanoutLine>;
 }

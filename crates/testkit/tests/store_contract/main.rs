@@ -10,6 +10,7 @@ mod accounts;
 mod common;
 mod concurrency;
 mod dashboard;
+mod fanout;
 mod isolation;
 mod join;
 mod moves;

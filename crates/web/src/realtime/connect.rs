@@ -4,9 +4,12 @@
 //! inactive tenant is refused. Staff present an API token (`auth: {token}`) or their session
 //! cookie; a bad token is refused. Anyone else connects as a customer, who can join only the
 //! rooms of session ids they prove (`auth: {sessionId}` or `customer:join`).
+//!
+//! A staff socket that signed in with a token is disconnected when the token expires (its
+//! rooms go with it); the client reconnects with a fresh token.
 
 use super::{rooms, webchat};
-use crate::auth::Staff;
+use crate::auth::{Claims, Staff};
 use crate::client::{client_ip, peer_of, user_agent};
 use crate::session;
 use crate::state::AppState;
@@ -17,8 +20,10 @@ use qms_store::{Actor, Tenant, UserType};
 use serde_json::Value;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{SocketRef, TryData};
-use std::collections::HashSet;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// Most customer sessions one socket may prove (a family's phones on one tablet, at most).
@@ -42,6 +47,8 @@ pub struct StaffPeer {
     pub role: Role,
     /// The token presented, checked again at every join (it expires); `None` for a session.
     token: Option<String>,
+    /// When the token expires (Unix seconds); the socket is disconnected then.
+    expires: Option<i64>,
 }
 
 /// The identity of one socket, kept in its extensions.
@@ -49,8 +56,10 @@ pub struct StaffPeer {
 pub struct Peer {
     pub tenant: Tenant,
     pub staff: Option<StaffPeer>,
-    /// Customer session ids this socket has proven.
-    sessions: Mutex<HashSet<String>>,
+    /// Customer session ids this socket has proven (at most [`MAX_SESSIONS`]).
+    sessions: Mutex<Vec<String>>,
+    /// Refused `customer:join` / `webchat:join` attempts ([`rooms::counted`]).
+    failed_joins: AtomicU32,
 }
 
 impl Peer {
@@ -62,7 +71,7 @@ impl Peer {
     pub fn owns(&self, session_id: &str) -> bool {
         self.sessions
             .lock()
-            .map(|s| s.contains(session_id))
+            .map(|s| s.iter().any(|x| x == session_id))
             .unwrap_or(false)
     }
 
@@ -71,14 +80,24 @@ impl Peer {
         let Ok(mut s) = self.sessions.lock() else {
             return false;
         };
-        if s.contains(session_id) {
+        if s.iter().any(|x| x == session_id) {
             return true;
         }
         if s.len() >= MAX_SESSIONS {
             return false;
         }
-        s.insert(session_id.to_string());
+        s.push(session_id.to_string());
         true
+    }
+
+    /// Refused joins so far.
+    pub fn failed_joins(&self) -> u32 {
+        self.failed_joins.load(Ordering::Relaxed)
+    }
+
+    /// Counts one refused join.
+    pub fn join_failed(&self) {
+        self.failed_joins.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -153,14 +172,25 @@ pub async fn authenticate<A: Adapter>(
         .and_then(Value::as_str)
         .filter(|t| !t.is_empty());
     let staff = staff_of(&state, &tenant, parts, token).await?;
+    // `staff_of` verified the token's signature and expiry; only its expiry is read here.
+    let expires = token
+        .and_then(|t| jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(t.trim()).ok())
+        .map(|c| c.exp);
+    // HTTP allows a few seconds of clock leeway; a socket would be cut off at once, so an
+    // expired token is refused here rather than accepted and disconnected in a loop.
+    if expires.is_some_and(|exp| exp <= OffsetDateTime::now_utc().unix_timestamp()) {
+        return Err(Refused::Unauthorized);
+    }
     let peer = Peer {
         staff: staff.map(|s| StaffPeer {
             user_id: s.user.id,
             role: s.user.role,
             token: token.map(str::to_string),
+            expires,
         }),
         tenant,
-        sessions: Mutex::new(HashSet::new()),
+        sessions: Mutex::new(Vec::new()),
+        failed_joins: AtomicU32::new(0),
     };
     // A customer may prove a session in the handshake already.
     if let Some(sid) = auth.get("sessionId").and_then(Value::as_str)
@@ -173,22 +203,42 @@ pub async fn authenticate<A: Adapter>(
             None => return Err(Refused::Unauthorized),
         }
     }
-    socket.extensions.insert(Arc::new(peer));
+    let peer = Arc::new(peer);
+    socket.extensions.insert(peer.clone());
+    accept(&socket, &peer, &state);
     Ok(())
 }
 
-/// Connect handler: registers the events a socket may send.
-pub async fn on_connect<A: Adapter>(socket: SocketRef<A>, state: AppState) {
-    let Some(peer) = socket.extensions.get::<Arc<Peer>>() else {
-        let _ = socket.disconnect();
-        return;
-    };
+/// Registers the events an accepted socket may send, its expiry and its disconnect handler.
+/// Runs in the middleware, before the client is told it is connected.
+fn accept<A: Adapter>(socket: &SocketRef<A>, peer: &Arc<Peer>, state: &AppState) {
     metrics::gauge!("realtime_sockets").increment(1.0);
-    socket.on_disconnect(async || {
+    let expiry = peer
+        .staff
+        .as_ref()
+        .and_then(|s| s.expires)
+        .map(|exp| disconnect_at(socket.clone(), exp));
+    socket.on_disconnect(move || async move {
+        if let Some(timer) = expiry {
+            timer.abort();
+        }
         metrics::gauge!("realtime_sockets").decrement(1.0);
     });
-    rooms::register(&socket, &peer, &state);
-    webchat::register(&socket, &peer, &state);
+    rooms::register(socket, peer, state);
+    webchat::register(socket, peer, state);
+}
+
+/// Disconnects `socket` when its token expires (at `exp`, Unix seconds); the timer is aborted
+/// when the socket goes first.
+fn disconnect_at<A: Adapter>(socket: SocketRef<A>, exp: i64) -> tokio::task::AbortHandle {
+    let left = exp.saturating_sub(OffsetDateTime::now_utc().unix_timestamp());
+    let left = Duration::from_secs(u64::try_from(left).unwrap_or(0));
+    tokio::spawn(async move {
+        tokio::time::sleep(left).await;
+        tracing::debug!(sid = %socket.id, "realtime: staff token expired, disconnecting");
+        let _ = socket.disconnect();
+    })
+    .abort_handle()
 }
 
 /// Checks again that a staff socket's member may act (active account, token not expired).

@@ -1,25 +1,43 @@
 //! The events of a queue change (TSD §4.2), and the call the HTTP handlers make after their
 //! store call succeeded: [`queue_changed`]. It only queues a job, so the response never waits
-//! for the fan-out; the realtime worker then reads the fresh numbers and line and emits:
+//! for the fan-out; the realtime worker then reads the queue and its line
+//! ([`qms_store::Store::fanout_line`], one statement) and emits:
 //!
 //! - `queue:update` `{queueId, action, entry, stats:{waiting, called, averageWaitTime,
 //!   nextPosition}}` once per changed entry to the rooms `tenant:{tenantId}` and `queue:{id}`
 //!   (a staff socket in both gets it once);
 //! - `notification` `{type, queueName, position, estimatedWaitTime, message, status,
-//!   ticketNumber}` to `customer:{sessionId}` of each customer whose place, estimate or status
-//!   changed: the changed entries themselves (`called` for a call, else `update`), and every
-//!   waiting customer when the line moved (a call, a cancellation or a reorder; a call also
-//!   changes the pace, hence every estimate).
+//!   ticketNumber}` to `customer:{sessionId}`: to each changed entry (`called` for a call,
+//!   else `update`), and to each other waiting customer whose place or estimate differs from
+//!   what they were last told ([`Memory`]); `reminder` instead of `update`, once per entry,
+//!   when a customer comes near the front ([`near_the_front`]).
+//!
+//! Payloads are serialised straight from typed structs borrowing the rows read.
 
-use super::{Emit, Job, rooms};
+use super::rooms;
 use crate::state::AppState;
+use futures::StreamExt;
 use qms_domain::TenantId;
 use qms_domain::entry::{EntryStatus, Transition};
-use qms_store::{QueueEntry, StoreResult};
+use qms_domain::queue::QueueSettings;
+use qms_domain::wait;
+use qms_store::{FanoutLine, QueueEntry, QueueStats, StoreResult};
 use serde::Serialize;
-use serde_json::json;
-use std::collections::HashSet;
+use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+use std::collections::HashMap;
+use time::OffsetDateTime;
 use uuid::Uuid;
+
+/// Queues whose customers' last notification is remembered, at most; the one changed longest
+/// ago is forgotten first (its customers may then get one `update` that changes nothing).
+const REMEMBERED_QUEUES: usize = 4096;
+
+/// Customer emits of one job in flight at a time.
+const EMITS_IN_FLIGHT: usize = 64;
+
+/// A customer this close to the front is reminded whatever the estimate says.
+const REMIND_AT_PLACE: i64 = 2;
 
 /// What happened to a queue (`queue:update`'s `action`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +98,7 @@ pub fn queue_changed(
     action: Action,
     entries: Vec<QueueEntry>,
 ) {
-    state.realtime.submit(Job::QueueChanged {
+    state.realtime.submit(super::Job::QueueChanged {
         tenant,
         queue_id,
         action,
@@ -88,124 +106,430 @@ pub fn queue_changed(
     });
 }
 
+/// `notification`'s `type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Called,
+    Reminder,
+    Update,
+}
+
 /// `notification`'s payload.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Notification<'a> {
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: Kind,
     pub queue_name: &'a str,
     pub position: i64,
     pub estimated_wait_time: i32,
-    pub message: String,
+    /// Written straight into the payload (no string of its own).
+    pub message: Message,
     pub status: EntryStatus,
     pub ticket_number: &'a str,
 }
 
-/// What a customer is told about their entry.
-pub fn notification<'a>(
-    queue_name: &'a str,
-    e: &'a QueueEntry,
-    action: Action,
-) -> Notification<'a> {
-    let called_now = action == Action::Called && e.status == EntryStatus::Called;
-    let message = match e.status {
-        EntryStatus::Waiting if e.position == 1 => "You are next in line.".to_string(),
-        EntryStatus::Waiting => format!(
-            "You are number {} in line, about {} min to wait.",
-            e.position, e.estimated_wait_time
-        ),
-        EntryStatus::Called => "It's your turn! Please come to the counter.".to_string(),
-        EntryStatus::Seated => "You have been seated. Enjoy!".to_string(),
-        EntryStatus::Completed => "Thank you for visiting.".to_string(),
-        EntryStatus::Cancelled => "Your place in line was cancelled.".to_string(),
-        EntryStatus::NoShow => {
-            "We called you but missed you. Ask staff to put you back in line.".to_string()
+impl<'a> Notification<'a> {
+    fn new(
+        kind: Kind,
+        queue_name: &'a str,
+        status: EntryStatus,
+        position: i64,
+        estimate: i32,
+        ticket_number: &'a str,
+    ) -> Self {
+        Notification {
+            kind,
+            queue_name,
+            position,
+            estimated_wait_time: estimate,
+            message: Message {
+                kind,
+                status,
+                position,
+                estimate,
+            },
+            status,
+            ticket_number,
         }
-    };
-    Notification {
-        kind: if called_now { "called" } else { "update" },
-        queue_name,
-        position: e.position,
-        estimated_wait_time: e.estimated_wait_time,
-        message,
-        status: e.status,
-        ticket_number: &e.ticket_number,
     }
 }
 
-/// Builds every emit of one queue change from fresh reads (run by the worker).
-pub(super) async fn build(
-    state: &AppState,
-    tenant: TenantId,
+/// The sentence a customer is shown, from their numbers.
+#[derive(Debug, Clone, Copy)]
+pub struct Message {
+    kind: Kind,
+    status: EntryStatus,
+    position: i64,
+    estimate: i32,
+}
+
+impl std::fmt::Display for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Message {
+            kind,
+            status,
+            position,
+            estimate,
+        } = *self;
+        match status {
+            EntryStatus::Waiting if kind == Kind::Reminder && position == 1 => {
+                f.write_str("Almost your turn: you are next in line. Please stay close.")
+            }
+            EntryStatus::Waiting if kind == Kind::Reminder => write!(
+                f,
+                "Almost your turn: you are number {position} in line, about {estimate} min to \
+                 wait. Please stay close."
+            ),
+            EntryStatus::Waiting if position == 1 => f.write_str("You are next in line."),
+            EntryStatus::Waiting => write!(
+                f,
+                "You are number {position} in line, about {estimate} min to wait."
+            ),
+            EntryStatus::Called => f.write_str("It's your turn! Please come to the counter."),
+            EntryStatus::Seated => f.write_str("You have been seated. Enjoy!"),
+            EntryStatus::Completed => f.write_str("Thank you for visiting."),
+            EntryStatus::Cancelled => f.write_str("Your place in line was cancelled."),
+            EntryStatus::NoShow => {
+                f.write_str("We called you but missed you. Ask staff to put you back in line.")
+            }
+        }
+    }
+}
+
+impl Serialize for Message {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// `queue:update`'s payload.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct QueueUpdate<'a> {
     queue_id: Uuid,
-    action: Action,
-    changed: &[QueueEntry],
-) -> StoreResult<Vec<Emit>> {
+    action: &'static str,
+    entry: Option<&'a QueueEntry>,
+    stats: &'a QueueStats,
+}
+
+/// What a waiting customer was last told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Told {
+    position: i64,
+    estimate: i32,
+    reminded: bool,
+}
+
+/// What each waiting customer of a queue was last told, kept by the worker between jobs so
+/// that a customer hears only of a change. Bounded: the waiting lines of at most
+/// [`REMEMBERED_QUEUES`] queues (an entry is forgotten when it leaves the line).
+#[derive(Debug, Default)]
+pub(super) struct Memory {
+    queues: HashMap<Uuid, (u64, HashMap<Uuid, Told>)>,
+    tick: u64,
+}
+
+impl Memory {
+    fn take(&mut self, queue: Uuid) -> Option<HashMap<Uuid, Told>> {
+        self.queues.remove(&queue).map(|(_, told)| told)
+    }
+
+    fn keep(&mut self, queue: Uuid, told: HashMap<Uuid, Told>) {
+        self.tick += 1;
+        if self.queues.len() >= REMEMBERED_QUEUES {
+            let oldest = self
+                .queues
+                .iter()
+                .min_by_key(|(_, (tick, _))| *tick)
+                .map(|(id, _)| *id);
+            if let Some(oldest) = oldest {
+                self.queues.remove(&oldest);
+            }
+        }
+        self.queues.insert(queue, (self.tick, told));
+    }
+}
+
+/// True when a waiting customer at `position` with `estimate` minutes to wait is near the
+/// front: within the queue's `notificationInterval` minutes, or at place
+/// [`REMIND_AT_PLACE`] or better. Never with `autoNotifications` off.
+fn near_the_front(settings: &QueueSettings, position: i64, estimate: i32) -> bool {
+    settings.auto_notifications
+        && position >= 1
+        && (position <= REMIND_AT_PLACE || estimate <= settings.notification_interval)
+}
+
+/// Reads the queue and its line, then emits every event of one change (run by the worker).
+/// With `remember` false (several instances, where changes made elsewhere are not seen) every
+/// waiting customer hears of a move that can shift the line. Answers the number of emits.
+pub(super) async fn fan_out<A: Adapter>(
+    io: &SocketIo<A>,
+    state: &AppState,
+    memory: &mut Memory,
+    remember: bool,
+    change: (TenantId, Uuid, Action, Vec<QueueEntry>),
+) -> StoreResult<usize> {
+    let (tenant, queue_id, action, changed) = change;
+    let started = std::time::Instant::now();
     let store = &state.store;
     let Some(queue) = store.queue(tenant, queue_id).await? else {
-        return Ok(Vec::new());
+        memory.take(queue_id);
+        return Ok(0);
     };
-    let stats = store.queue_stats(tenant, queue_id).await?;
-    let line =
-        if action.moves_the_line() || changed.iter().any(|e| e.status == EntryStatus::Waiting) {
-            store
-                .queue_entries(tenant, queue_id, &[EntryStatus::Waiting])
-                .await?
-        } else {
-            Vec::new()
-        };
-    // A changed entry that waits is reported with its place as of now.
-    let fresh: Vec<QueueEntry> = changed
-        .iter()
-        .map(|e| {
-            line.iter()
-                .find(|w| w.id == e.id)
-                .cloned()
-                .unwrap_or_else(|| e.clone())
-        })
-        .collect();
+    let now = OffsetDateTime::now_utc();
+    let line = store.fanout_line(tenant, queue_id, now).await?;
+    let turn = wait::minutes_per_turn(&line.recent_calls, now, queue.settings.average_service_time);
+    let stats = QueueStats::from_counts(line.waiting.len() as i64, line.called, turn);
+    let fresh = refresh(changed, &line, turn);
 
-    let staff_rooms = vec![rooms::tenant(tenant), rooms::queue(queue_id)];
-    let update = |entry: Option<&QueueEntry>| Emit {
-        rooms: staff_rooms.clone(),
-        event: "queue:update",
-        data: json!({"queueId": queue_id, "action": action.as_str(), "entry": entry, "stats": stats}),
+    let staff = [rooms::tenant(tenant), rooms::queue(queue_id)];
+    let updates: Vec<QueueUpdate<'_>> = if fresh.is_empty() {
+        vec![QueueUpdate {
+            queue_id,
+            action: action.as_str(),
+            entry: None,
+            stats: &stats,
+        }]
+    } else {
+        fresh
+            .iter()
+            .map(|e| QueueUpdate {
+                queue_id,
+                action: action.as_str(),
+                entry: Some(e),
+                stats: &stats,
+            })
+            .collect()
     };
-    let mut emits = Vec::with_capacity(
-        fresh.len()
-            + 1
-            + if action.moves_the_line() {
-                line.len()
-            } else {
-                0
-            },
+    let before = memory.take(queue_id);
+    let (notices, told) = notices(
+        &queue.settings,
+        &line,
+        turn,
+        action,
+        &fresh,
+        before.as_ref(),
+        remember,
     );
-    if fresh.is_empty() {
-        emits.push(update(None));
-    }
-    for e in &fresh {
-        emits.push(update(Some(e)));
-    }
+    memory.keep(queue_id, told);
+    tracing::debug!(
+        waiting = line.waiting.len(),
+        notices = notices.len(),
+        planned = ?started.elapsed(),
+        "realtime: fan-out read and planned"
+    );
 
-    let name = queue.settings.name.as_str();
-    let mut told = HashSet::new();
-    for e in &fresh {
-        told.insert(e.id);
-        emits.push(customer_emit(name, e, action));
-    }
-    if action.moves_the_line() {
-        for e in line.iter().filter(|e| !told.contains(&e.id)) {
-            emits.push(customer_emit(name, e, action));
+    let count = updates.len() + notices.len();
+    for u in &updates {
+        if let Err(err) = io.to(staff.clone()).emit("queue:update", u).await {
+            tracing::debug!("realtime: queue:update failed: {err}");
         }
     }
-    Ok(emits)
+    // In-process rooms answer at once; through Redis each emit is a publish, so a few run
+    // at a time (without holding a future per customer).
+    futures::stream::iter(&notices)
+        .for_each_concurrent(EMITS_IN_FLIGHT, |(session, n)| async move {
+            if let Err(err) = io
+                .to(rooms::customer(session))
+                .emit("notification", n)
+                .await
+            {
+                tracing::debug!("realtime: notification failed: {err}");
+            }
+        })
+        .await;
+    Ok(count)
 }
 
-fn customer_emit(queue_name: &str, e: &QueueEntry, action: Action) -> Emit {
-    Emit {
-        rooms: vec![rooms::customer(&e.session_id)],
-        event: "notification",
-        data: serde_json::to_value(notification(queue_name, e, action)).unwrap_or_default(),
+/// The changed entries with their place and estimate as of now (a waiting one from the line).
+fn refresh(mut changed: Vec<QueueEntry>, line: &FanoutLine, turn: f64) -> Vec<QueueEntry> {
+    for (i, spot) in line.waiting.iter().enumerate() {
+        if let Some(e) = changed.iter_mut().find(|e| e.id == spot.id) {
+            e.status = EntryStatus::Waiting;
+            e.position = i as i64 + 1;
+            e.estimated_wait_time = wait::estimate_minutes(e.position, turn);
+        }
+    }
+    changed
+}
+
+type Notices<'a> = Vec<(&'a str, Notification<'a>)>;
+
+/// Who is told what after one change, and what the waiting line has now been told.
+fn notices<'a>(
+    settings: &'a QueueSettings,
+    line: &'a FanoutLine,
+    turn: f64,
+    action: Action,
+    fresh: &'a [QueueEntry],
+    before: Option<&HashMap<Uuid, Told>>,
+    remember: bool,
+) -> (Notices<'a>, HashMap<Uuid, Told>) {
+    let name = settings.name.as_str();
+    let mut notices = Vec::new();
+    for e in fresh {
+        let kind = if action == Action::Called && e.status == EntryStatus::Called {
+            Kind::Called
+        } else {
+            Kind::Update
+        };
+        notices.push((
+            e.session_id.as_str(),
+            Notification::new(
+                kind,
+                name,
+                e.status,
+                e.position,
+                e.estimated_wait_time,
+                &e.ticket_number,
+            ),
+        ));
+    }
+    let mut told = HashMap::with_capacity(line.waiting.len());
+    for (i, spot) in line.waiting.iter().enumerate() {
+        let position = i as i64 + 1;
+        let estimate = wait::estimate_minutes(position, turn);
+        let near = near_the_front(settings, position, estimate);
+        let last = before.and_then(|b| b.get(&spot.id)).copied();
+        let mut reminded = last.is_some_and(|t| t.reminded);
+        let now_told = |reminded| Told {
+            position,
+            estimate,
+            reminded,
+        };
+        if fresh.iter().any(|e| e.id == spot.id) {
+            // Told just above; one who joins near the front needs no reminder.
+            told.insert(spot.id, now_told(reminded || near));
+            continue;
+        }
+        let moved = match last {
+            Some(t) if remember => t.position != position || t.estimate != estimate,
+            _ => action.moves_the_line(),
+        };
+        let kind = if near && !reminded {
+            // Someone first seen near the front (nothing remembered, e.g. after a restart) is
+            // reminded with a move of the line, else with the queue's next change.
+            (last.is_some() || moved).then_some(Kind::Reminder)
+        } else {
+            moved.then_some(Kind::Update)
+        };
+        if let Some(kind) = kind {
+            reminded |= kind == Kind::Reminder;
+            notices.push((
+                spot.session_id.as_str(),
+                Notification::new(
+                    kind,
+                    name,
+                    EntryStatus::Waiting,
+                    position,
+                    estimate,
+                    &spot.ticket_number,
+                ),
+            ));
+        }
+        told.insert(spot.id, now_told(reminded));
+    }
+    (notices, told)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qms_store::LineSpot;
+
+    fn line(ids: &[Uuid]) -> FanoutLine {
+        FanoutLine {
+            waiting: ids
+                .iter()
+                .map(|id| LineSpot {
+                    id: *id,
+                    session_id: id.simple().to_string(),
+                    ticket_number: "M-001".into(),
+                })
+                .collect(),
+            called: 0,
+            recent_calls: Vec::new(),
+        }
+    }
+
+    fn kinds(n: &Notices<'_>) -> Vec<(i64, Kind)> {
+        n.iter().map(|(_, n)| (n.position, n.kind)).collect()
+    }
+
+    #[test]
+    fn only_changes_are_told_and_reminders_come_once() {
+        let settings = QueueSettings::with_name("Main");
+        let ids: Vec<Uuid> = (0..5).map(|_| Uuid::now_v7()).collect();
+        // First sight after a call (nothing remembered): everyone hears, the near ones with a
+        // reminder.
+        let l = line(&ids);
+        let (n, told) = notices(&settings, &l, 30.0, Action::Called, &[], None, true);
+        assert_eq!(
+            kinds(&n),
+            vec![
+                (1, Kind::Reminder),
+                (2, Kind::Reminder),
+                (3, Kind::Update),
+                (4, Kind::Update),
+                (5, Kind::Update)
+            ]
+        );
+        // The last one leaves: nobody else moved, nobody hears.
+        let l = line(&ids[..4]);
+        let (n, told) = notices(
+            &settings,
+            &l,
+            30.0,
+            Action::Cancelled,
+            &[],
+            Some(&told),
+            true,
+        );
+        assert!(n.is_empty(), "{n:?}");
+        // The first one leaves: everyone moves up, the new second is reminded.
+        let l = line(&ids[1..4]);
+        let (n, told) = notices(&settings, &l, 30.0, Action::Called, &[], Some(&told), true);
+        assert_eq!(
+            kinds(&n),
+            vec![(1, Kind::Update), (2, Kind::Reminder), (3, Kind::Update)]
+        );
+        // Without memory of its own (several instances), a move tells everyone.
+        let (n, _) = notices(
+            &settings,
+            &l,
+            30.0,
+            Action::Cancelled,
+            &[],
+            Some(&told),
+            false,
+        );
+        assert_eq!(n.len(), 3);
+        assert!(n.iter().all(|(_, n)| n.kind == Kind::Update));
+    }
+
+    #[test]
+    fn near_the_front_follows_the_settings() {
+        let mut s = QueueSettings::with_name("Main");
+        s.notification_interval = 15;
+        assert!(near_the_front(&s, 2, 60));
+        assert!(near_the_front(&s, 4, 15));
+        assert!(!near_the_front(&s, 4, 16));
+        assert!(!near_the_front(&s, 0, 0));
+        s.auto_notifications = false;
+        assert!(!near_the_front(&s, 1, 5));
+    }
+
+    #[test]
+    fn memory_is_bounded() {
+        let mut m = Memory::default();
+        let first = Uuid::now_v7();
+        m.keep(first, HashMap::new());
+        for _ in 0..REMEMBERED_QUEUES {
+            m.keep(Uuid::now_v7(), HashMap::new());
+        }
+        assert_eq!(m.queues.len(), REMEMBERED_QUEUES);
+        assert!(m.take(first).is_none(), "the oldest is forgotten");
     }
 }

@@ -21,6 +21,8 @@ pub mod webchat;
 use crate::settings::Settings;
 use crate::state::AppState;
 use axum::Router;
+use axum::extract::{OriginalUri, Request};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use qms_domain::TenantId;
 use qms_store::QueueEntry;
 use serde_json::Value;
@@ -33,6 +35,7 @@ use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
+use tower::util::MapRequestLayer;
 use uuid::Uuid;
 
 type RedisAdapter = CustomRedisAdapter<Emitter, redis::RedisDriver>;
@@ -73,7 +76,8 @@ pub struct Emit {
 /// Work for the realtime worker, done in the order it was queued.
 #[derive(Debug)]
 pub enum Job {
-    /// A queue changed: read its fresh numbers and line, then tell staff and customers.
+    /// A queue changed: read its fresh numbers and line, then tell staff and customers
+    /// ([`events::fan_out`]).
     QueueChanged {
         tenant: TenantId,
         queue_id: Uuid,
@@ -84,16 +88,18 @@ pub enum Job {
     Emit(Vec<Emit>),
 }
 
-/// Registers the `/` namespace: the connect middleware ([`connect::authenticate`]) and
-/// handler ([`connect::on_connect`]) with the app's state. (A macro: `ns` exists only for
-/// concrete adapters.)
+/// Registers the `/` namespace with the app's state. Everything happens in the connect
+/// middleware ([`connect::authenticate`]), which socketioxide awaits before it answers the
+/// connect packet, so a socket's events are registered before the client may send one (the
+/// connect handler itself runs on a spawned task, too late: an event arriving first would go
+/// unanswered). (A macro: `ns` exists only for concrete adapters.)
 macro_rules! namespace {
     ($io:expr, $adapter:ty, $state:expr) => {{
-        let (auth, conn) = ($state.clone(), $state.clone());
-        let handler = move |socket: SocketRef<$adapter>| connect::on_connect(socket, conn.clone());
+        let auth = $state.clone();
+        let connected = async || {};
         $io.ns(
             "/",
-            handler.with(move |socket: SocketRef<$adapter>, data: TryData<Value>| {
+            connected.with(move |socket: SocketRef<$adapter>, data: TryData<Value>| {
                 connect::authenticate(socket, data, auth.clone())
             }),
         )
@@ -107,6 +113,9 @@ fn config<A: Adapter>(builder: SocketIoBuilder<A>) -> SocketIoBuilder<A> {
         .connect_timeout(Duration::from_secs(10))
         .max_payload(64 * 1024)
         .max_buffer_size(256)
+        // Every message we accept is small (64 KiB at most, a join is ~60 bytes): a 1 KiB
+        // read buffer per websocket instead of 4 KiB (it grows for a larger frame).
+        .ws_read_buffer_size(1024)
         .ack_timeout(Duration::from_secs(5))
 }
 
@@ -248,49 +257,123 @@ impl Realtime {
         }
     }
 
-    /// Wraps `router` in the Socket.IO layer (requests under `/socket.io/` go to it).
+    /// Wraps `router` in the Socket.IO layer (requests under `/socket.io/` go to it), behind
+    /// [`detach`].
     pub fn layer<S: Clone + Send + Sync + 'static>(&self, router: Router<S>) -> Router<S> {
-        match &self.0.io {
+        let router = match &self.0.io {
             Io::Local(_, layer) => router.layer(layer.clone()),
             Io::Redis(_, layer) => router.layer(layer.clone()),
-        }
+        };
+        router.layer(MapRequestLayer::new(detach))
     }
 }
 
-/// The worker: one job at a time, in order; the emits of one job run concurrently.
+/// Gives a Socket.IO request's URI and headers their own memory. hyper parses them as slices
+/// of the connection's read buffer (8–16 KiB), and engine.io keeps a socket's handshake
+/// request (with its extensions, where the router put a copy of the URI) for the socket's
+/// whole life, which kept that whole buffer alive per socket (about half of a socket's
+/// memory). Other requests pass untouched.
+fn detach(mut req: Request) -> Request {
+    if !req.uri().path().starts_with("/socket.io") {
+        return req;
+    }
+    let headers = std::mem::take(req.headers_mut());
+    let mut owned = HeaderMap::with_capacity(headers.len());
+    for (name, value) in &headers {
+        let name = HeaderName::from_bytes(name.as_str().as_bytes());
+        let copy = HeaderValue::from_bytes(value.as_bytes());
+        if let (Ok(name), Ok(mut copy)) = (name, copy) {
+            copy.set_sensitive(value.is_sensitive());
+            owned.append(name, copy);
+        }
+    }
+    *req.headers_mut() = owned;
+    if let Ok(uri) = Uri::try_from(req.uri().to_string()) {
+        // The router's copy of the URI shares the same buffer.
+        req.extensions_mut().insert(OriginalUri(uri.clone()));
+        *req.uri_mut() = uri;
+    }
+    req
+}
+
+/// The worker: one job at a time, in order; the emits of one job run concurrently. It keeps
+/// what each waiting customer was last told ([`events::Memory`]), trusted only when no other
+/// instance makes changes.
 async fn worker<A: Adapter>(io: SocketIo<A>, state: AppState, mut rx: mpsc::Receiver<Job>) {
+    let mut memory = events::Memory::default();
+    let remember = !state.realtime.is_distributed();
     while let Some(job) = rx.recv().await {
         let started = std::time::Instant::now();
-        let emits = match job {
-            Job::Emit(emits) => emits,
+        let count = match job {
+            Job::Emit(emits) => broadcast(&io, emits).await,
             Job::QueueChanged {
                 tenant,
                 queue_id,
                 action,
                 entries,
-            } => match events::build(&state, tenant, queue_id, action, &entries).await {
-                Ok(emits) => emits,
-                Err(e) => {
-                    tracing::warn!(%queue_id, "realtime: cannot read the queue for its events: {e}");
-                    continue;
+            } => {
+                let change = (tenant, queue_id, action, entries);
+                match events::fan_out(&io, &state, &mut memory, remember, change).await {
+                    Ok(count) => count,
+                    Err(e) => {
+                        tracing::warn!(%queue_id, "realtime: cannot read the queue for its events: {e}");
+                        continue;
+                    }
                 }
-            },
+            }
         };
-        let built = started.elapsed();
-        let count = emits.len();
-        broadcast(&io, emits).await;
         let done = started.elapsed();
+        metrics::counter!("realtime_emits_total").increment(count as u64);
         metrics::histogram!("realtime_job_seconds").record(done.as_secs_f64());
-        tracing::debug!(count, ?built, ?done, "realtime: job done");
+        tracing::debug!(count, ?done, "realtime: job done");
     }
 }
 
-async fn broadcast<A: Adapter>(io: &SocketIo<A>, emits: Vec<Emit>) {
+async fn broadcast<A: Adapter>(io: &SocketIo<A>, emits: Vec<Emit>) -> usize {
     let sends = emits.iter().map(|e| async move {
         if let Err(err) = io.to(e.rooms.clone()).emit(e.event, &e.data).await {
             tracing::debug!(event = e.event, "realtime: emit failed: {err}");
         }
     });
     futures::future::join_all(sends).await;
-    metrics::counter!("realtime_emits_total").increment(emits.len() as u64);
+    emits.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    #[test]
+    fn socket_io_requests_keep_their_headers_in_memory_of_their_own()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let buffer =
+            bytes::Bytes::from_static(b"demo.localhost:3000 /socket.io/?EIO=4&transport=websocket");
+        let host = HeaderValue::from_maybe_shared(buffer.slice(0..19))?;
+        let uri = Uri::from_maybe_shared(buffer.slice(20..))?;
+        let mut req = Request::new(Body::empty());
+        *req.uri_mut() = uri.clone();
+        req.headers_mut().insert("host", host.clone());
+        req.headers_mut()
+            .insert("x-custom", HeaderValue::from_static("1"));
+        req.extensions_mut().insert(OriginalUri(uri.clone()));
+        let req = detach(req);
+        assert_eq!(req.uri(), &uri);
+        assert_eq!(req.headers()["host"], host);
+        assert_eq!(req.headers()["x-custom"], "1");
+        let inside = |p: *const u8| buffer.as_ptr_range().contains(&p);
+        assert!(!inside(req.headers()["host"].as_bytes().as_ptr()));
+        let original = req
+            .extensions()
+            .get::<OriginalUri>()
+            .ok_or("no OriginalUri")?;
+        assert_eq!(original.0, uri);
+
+        // Anything else is left as it is.
+        let mut other = Request::new(Body::empty());
+        other.headers_mut().insert("host", host);
+        let other = detach(other);
+        assert!(inside(other.headers()["host"].as_bytes().as_ptr()));
+        Ok(())
+    }
 }

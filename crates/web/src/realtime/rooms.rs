@@ -10,6 +10,10 @@
 //!
 //! Queue rooms carry customers' names and phones, so customers never join them. Room names
 //! hold globally unique ids (UUIDs, 128-bit session ids), so no two tenants share a room.
+//!
+//! Session ids are secrets, so guessing is limited: after [`MAX_FAILED_JOINS`] refused
+//! `customer:join` / `webchat:join` attempts, the socket's next join is answered
+//! `rate_limited` and the socket is disconnected ([`counted`]).
 
 use super::connect::{Peer, staff_still_valid};
 use crate::state::AppState;
@@ -19,6 +23,9 @@ use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef, TryData};
 use std::sync::Arc;
 use uuid::Uuid;
+
+/// Refused session joins one socket may make before it is cut off.
+pub const MAX_FAILED_JOINS: u32 = 10;
 
 pub fn tenant(id: TenantId) -> String {
     format!("tenant:{}", id.0)
@@ -88,6 +95,30 @@ pub fn session_arg(v: Option<&Value>) -> Result<String, Refusal> {
         .ok_or(Refusal::BadRequest)
 }
 
+/// Runs a join that proves a session, unless the socket has failed too many already
+/// (`RateLimited`, and the caller disconnects it after the acknowledgement); counts refusals.
+pub async fn counted(
+    peer: &Peer,
+    join: impl Future<Output = Result<(), Refusal>>,
+) -> Result<(), Refusal> {
+    if peer.failed_joins() >= MAX_FAILED_JOINS {
+        return Err(Refusal::RateLimited);
+    }
+    let done = join.await;
+    if matches!(done, Err(Refusal::Forbidden | Refusal::BadRequest)) {
+        peer.join_failed();
+    }
+    done
+}
+
+/// Sends a join's acknowledgement; a socket cut off by [`counted`] is disconnected after it.
+pub fn acknowledge<A: Adapter>(socket: SocketRef<A>, ack: AckSender<A>, done: Result<(), Refusal>) {
+    let _ = ack.send(&answer(done));
+    if done == Err(Refusal::RateLimited) {
+        let _ = socket.disconnect();
+    }
+}
+
 /// The entry of a customer session in this tenant, if it exists.
 pub async fn customer_entry(
     state: &AppState,
@@ -124,8 +155,8 @@ pub fn register<A: Adapter>(socket: &SocketRef<A>, peer: &Arc<Peer>, state: &App
     socket.on(
         "customer:join",
         async move |socket: SocketRef<A>, TryData(arg): TryData<Value>, ack: AckSender<A>| {
-            let done = customer_join(&socket, &p, &s, arg.ok()).await;
-            let _ = ack.send(&answer(done));
+            let done = counted(&p, customer_join(&socket, &p, &s, arg.ok())).await;
+            acknowledge(socket, ack, done);
         },
     );
 }

@@ -170,19 +170,33 @@ pub fn register<A: Adapter>(socket: &SocketRef<A>, peer: &Arc<Peer>, state: &App
     socket.on(
         "webchat:join",
         async move |socket: SocketRef<A>, TryData(arg): TryData<Value>, ack: AckSender<A>| {
-            let done = join(&socket, &p, &s, arg.ok()).await;
-            let _ = ack.send(&answer(done));
+            let done = rooms::counted(&p, join(&socket, &p, &s, arg.ok())).await;
+            rooms::acknowledge(socket, ack, done);
         },
     );
     let (p, s) = (peer.clone(), state.clone());
     socket.on(
         "webchat:message",
         async move |socket: SocketRef<A>, TryData(arg): TryData<Value>, ack: AckSender<A>| {
-            let reply = match message(&socket, &p, &s, arg.ok()).await {
-                Ok(m) => json!({"ok": true, "message": m}),
-                Err(r) => answer(Err(r)),
+            let cut_off = p.failed_joins() >= rooms::MAX_FAILED_JOINS;
+            let reply = if cut_off {
+                answer(Err(Refusal::RateLimited))
+            } else {
+                match message(&socket, &p, &s, arg.ok()).await {
+                    Ok(m) => json!({"ok": true, "message": m}),
+                    Err(r) => {
+                        // Writing to a session proves it, so a refusal counts as a failed join.
+                        if r == Refusal::Forbidden {
+                            p.join_failed();
+                        }
+                        answer(Err(r))
+                    }
+                }
             };
             let _ = ack.send(&reply);
+            if cut_off {
+                let _ = socket.disconnect();
+            }
         },
     );
 }

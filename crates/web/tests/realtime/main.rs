@@ -10,6 +10,8 @@ mod common;
 mod client;
 mod cluster;
 mod isolation;
+mod limits;
+mod notifications;
 mod single;
 mod webchat;
 

@@ -86,11 +86,12 @@ async fn customers_are_notified_when_called_and_when_their_place_changes() {
     assert_eq!(ben["position"], 1);
     assert_eq!(ben["queueName"], "Main");
     assert!(ben["estimatedWaitTime"].as_i64().unwrap() >= 0);
+    // Cai reaches place 2: near the front, reminded (instead of a plain update).
     let cai = js
         .event("cai", "notification", |n| n["position"] == 2)
         .await
         .expect("Cai moved up");
-    assert_eq!(cai["type"], "update");
+    assert_eq!(cai["type"], "reminder");
 
     // Seated: only Ana hears about it; nobody's place changed.
     staff_post(
@@ -114,7 +115,7 @@ async fn customers_are_notified_when_called_and_when_their_place_changes() {
         "Ana: called, seated — once each"
     );
     assert_eq!(py.all("ben", "notification").len(), 1, "Ben: one update");
-    assert_eq!(js.all("cai", "notification").len(), 1, "Cai: one update");
+    assert_eq!(js.all("cai", "notification").len(), 1, "Cai: one reminder");
     js.exit().await;
     py.exit().await;
 }
