@@ -4,12 +4,12 @@
 //! order), because every row sqlx hands over from SQLite's thread costs more than splitting
 //! a string: a 10,000-customer line is read in one piece.
 
-use crate::rows::{at, id, ms, tid};
 use crate::SqliteStore;
+use crate::rows::Columns;
+use crate::rows::{at, id, ms, tid};
 use qms_domain::TenantId;
 use qms_domain::wait;
 use qms_store::{FanoutLine, LineSpot, StoreError, StoreResult};
-use crate::rows::Columns;
 use rusqlite::ToSql;
 use time::OffsetDateTime;
 use uuid::Uuid;

@@ -452,7 +452,8 @@ async fn the_board_and_a_place_agree_with_the_other_reads() {
     assert_eq!(
         ok(
             "place_by_session",
-            s.place_by_session(other.tenant, &people[2].session_id).await
+            s.place_by_session(other.tenant, &people[2].session_id)
+                .await
         ),
         None
     );

@@ -73,6 +73,19 @@ impl Action {
     fn moves_the_line(self) -> bool {
         matches!(self, Action::Called | Action::Cancelled | Action::Reordered)
     }
+
+    /// True when the move changes no one's place or estimate but the changed entries' own: a
+    /// join or requeue at the end of the line, a called customer seated, done or missed.
+    fn moves_nobody_else(self) -> bool {
+        matches!(
+            self,
+            Action::CustomerJoined
+                | Action::Seated
+                | Action::Completed
+                | Action::NoShow
+                | Action::Requeued
+        )
+    }
 }
 
 impl From<Transition> for Action {
@@ -278,6 +291,16 @@ pub(super) async fn fan_out<A: Adapter>(
         memory.take(queue_id);
         return Ok(0);
     };
+    if action.moves_nobody_else() {
+        return tell_the_changed(
+            io,
+            state,
+            memory,
+            &queue.settings,
+            (tenant, queue_id, action, changed),
+        )
+        .await;
+    }
     let now = OffsetDateTime::now_utc();
     let line = store.fanout_line(tenant, queue_id, now).await?;
     let turn = wait::minutes_per_turn(&line.recent_calls, now, queue.settings.average_service_time);
@@ -340,6 +363,67 @@ pub(super) async fn fan_out<A: Adapter>(
             }
         })
         .await;
+    Ok(count)
+}
+
+/// The fan-out of a change that moves nobody else ([`Action::moves_nobody_else`]): the queue's
+/// numbers and the changed entries (as the store answered them, right after the change) are
+/// all it needs, so the waiting line is not read. Staff hear `queue:update`; the changed
+/// customers their `update`; what they were told is remembered as by [`fan_out`].
+async fn tell_the_changed<A: Adapter>(
+    io: &SocketIo<A>,
+    state: &AppState,
+    memory: &mut Memory,
+    settings: &QueueSettings,
+    change: (TenantId, Uuid, Action, Vec<QueueEntry>),
+) -> StoreResult<usize> {
+    let (tenant, queue_id, action, changed) = change;
+    let stats = state.store.queue_stats(tenant, queue_id).await?;
+    let staff = [rooms::tenant(tenant), rooms::queue(queue_id)];
+    let mut told = memory.take(queue_id).unwrap_or_default();
+    let mut count = 0;
+    for e in &changed {
+        let update = QueueUpdate {
+            queue_id,
+            action: action.as_str(),
+            entry: Some(e),
+            stats: &stats,
+        };
+        if let Err(err) = io.to(staff.clone()).emit("queue:update", &update).await {
+            tracing::debug!("realtime: queue:update failed: {err}");
+        }
+        let notice = Notification::new(
+            Kind::Update,
+            &settings.name,
+            e.status,
+            e.position,
+            e.estimated_wait_time,
+            &e.ticket_number,
+        );
+        if let Err(err) = io
+            .to(rooms::customer(&e.session_id))
+            .emit("notification", &notice)
+            .await
+        {
+            tracing::debug!("realtime: notification failed: {err}");
+        }
+        count += 2;
+        if e.status == EntryStatus::Waiting {
+            // One who joins near the front needs no reminder (as in `notices`).
+            let near = near_the_front(settings, e.position, e.estimated_wait_time);
+            told.insert(
+                e.id,
+                Told {
+                    position: e.position,
+                    estimate: e.estimated_wait_time,
+                    reminded: near,
+                },
+            );
+        } else {
+            told.remove(&e.id);
+        }
+    }
+    memory.keep(queue_id, told);
     Ok(count)
 }
 
