@@ -36,6 +36,9 @@ const REMEMBERED_QUEUES: usize = 4096;
 /// Customer emits of one job in flight at a time.
 const EMITS_IN_FLIGHT: usize = 64;
 
+/// Customer emits between two yields of the worker (so that sockets' writers get to run).
+const EMITS_PER_YIELD: usize = 256;
+
 /// A customer this close to the front is reminded whatever the estimate says.
 const REMIND_AT_PLACE: i64 = 2;
 
@@ -350,19 +353,25 @@ pub(super) async fn fan_out<A: Adapter>(
             tracing::debug!("realtime: queue:update failed: {err}");
         }
     }
-    // In-process rooms answer at once; through Redis each emit is a publish, so a few run
-    // at a time (without holding a future per customer).
-    futures::stream::iter(&notices)
-        .for_each_concurrent(EMITS_IN_FLIGHT, |(session, n)| async move {
-            if let Err(err) = io
-                .to(rooms::customer(session))
-                .emit("notification", n)
-                .await
-            {
-                tracing::debug!("realtime: notification failed: {err}");
-            }
-        })
-        .await;
+    // In-process rooms answer at once, so the loop below would keep this thread until the last
+    // customer is handed their event, while the sockets' writers wait for it: yielding now and
+    // then lets the boards' and the first customers' frames go out meanwhile. Through Redis
+    // each emit is a publish, so a few run at a time.
+    tokio::task::yield_now().await;
+    for batch in notices.chunks(EMITS_PER_YIELD) {
+        futures::stream::iter(batch)
+            .for_each_concurrent(EMITS_IN_FLIGHT, |(session, n)| async move {
+                if let Err(err) = io
+                    .to(rooms::customer(session))
+                    .emit("notification", n)
+                    .await
+                {
+                    tracing::debug!("realtime: notification failed: {err}");
+                }
+            })
+            .await;
+        tokio::task::yield_now().await;
+    }
     Ok(count)
 }
 
