@@ -7,6 +7,7 @@
 mod accounts;
 mod activity;
 mod business;
+mod checkpoint;
 mod entries;
 mod fanout;
 mod inline;
@@ -41,6 +42,8 @@ pub struct SqliteStore {
     writes: Arc<writer::WriterThread>,
     /// The hottest reads, run on the calling thread (see [`inline`]).
     inline: Arc<inline::InlineReaders>,
+    /// Copies the write-ahead log into the database file in the background.
+    _checkpoints: Arc<checkpoint::Checkpointer>,
 }
 
 /// Read-only connections for the inline reads: one per core (the runtime's threads) and two
@@ -61,7 +64,9 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory")
-            .pragma("cache_size", "-16000");
+            .pragma("cache_size", "-16000")
+            // Checkpoints run on a thread of their own (see `checkpoint`).
+            .pragma("wal_autocheckpoint", "0");
         if url.contains(":memory:") || url.contains("mode=memory") {
             return Err(StoreError::Backend(
                 "an in-memory SQLite database is not supported; give a file path".into(),
@@ -94,6 +99,7 @@ impl SqliteStore {
             reader,
             writes: Arc::new(writer::WriterThread::start()?),
             inline: Arc::new(inline),
+            _checkpoints: Arc::new(checkpoint::Checkpointer::start(options.get_filename())?),
         })
     }
 
