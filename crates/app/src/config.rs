@@ -13,6 +13,8 @@ pub struct Config {
     pub port: u16,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// PostgreSQL connections per instance (`DATABASE_POOL_SIZE`); `None`: the store's default.
+    pub database_pool_size: Option<u32>,
     pub redis_url: Option<String>,
     pub web: Settings,
 }
@@ -24,6 +26,7 @@ struct FileConfig {
     port: Option<u16>,
     base_domain: Option<String>,
     database_url: Option<String>,
+    database_pool_size: Option<u32>,
     redis_url: Option<String>,
     session_secret: Option<String>,
     environment: Option<String>,
@@ -151,10 +154,23 @@ impl Config {
             web.mail_from = from;
         }
         web.domain_provisioner = domain_provisioner;
+        let database_pool_size = match env("DATABASE_POOL_SIZE") {
+            Some(n) => Some(
+                n.trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| {
+                        anyhow!("DATABASE_POOL_SIZE must be a number from 1 to 1000 (got {n:?})")
+                    })?,
+            ),
+            None => file.database_pool_size,
+        };
         Ok(Config {
             port,
             data_dir,
             database_url,
+            database_pool_size,
             redis_url,
             web,
         })

@@ -207,9 +207,12 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
             .map_err(|e| anyhow!("cannot open the SQLite database: {e}"))?;
         Ok(Arc::new(store))
     } else {
-        let store = qms_store_postgres::PgStore::connect(&config.database_url)
-            .await
-            .map_err(|e| anyhow!("cannot open the PostgreSQL database: {e}"))?;
+        let store = qms_store_postgres::PgStore::connect_with(
+            &config.database_url,
+            config.database_pool_size,
+        )
+        .await
+        .map_err(|e| anyhow!("cannot open the PostgreSQL database: {e}"))?;
         Ok(Arc::new(store))
     }
 }
