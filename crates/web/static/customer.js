@@ -132,6 +132,15 @@
       }
     }
 
+    // Near the front (`reminder`, once): say so under the place, and buzz briefly.
+    function remind() {
+      var detail = $("detail");
+      detail.textContent = d.tReminderText;
+      detail.hidden = false;
+      details.waiting = d.tReminderText;
+      if (navigator.vibrate) { try { navigator.vibrate([300, 150, 300]); } catch (e) { /* ignore */ } }
+    }
+
     var pending = null;
     function refresh() {
       if (pending) return;
@@ -162,6 +171,7 @@
         if (!n) return;
         if (n.type === "called") render({ status: "called" });
         else render({ status: status, position: n.position, estimatedWaitTime: n.estimatedWaitTime });
+        if (n.type === "reminder" && status === "waiting") remind();
         refresh();
       });
     }
