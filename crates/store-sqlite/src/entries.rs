@@ -6,6 +6,7 @@
 //! `queue_entries.position` is the line order (ascending, gaps allowed); the dense place the API
 //! shows (1..n among waiting entries) is computed when reading, so no move rewrites the line.
 
+use crate::inline;
 use crate::journal::{self, Audit};
 use crate::rows::Columns;
 use crate::rows::{self, id, ms, tid};
@@ -193,6 +194,8 @@ impl SqliteStore {
         self.inline.rows(sql, params, |row| rows::entry(row))
     }
 
+    /// Joins on the join thread (`writer::SyncWriter`): the whole transaction runs in one call
+    /// there; the new place is then read inline.
     pub(crate) async fn do_join_queue(
         &self,
         tenant: TenantId,
@@ -201,142 +204,16 @@ impl SqliteStore {
         actor: &Actor,
         now: OffsetDateTime,
     ) -> StoreResult<Joined> {
-        let mut tx = self.write().await?;
-        // Everything the join decides on, read in one statement while the write lock is held
-        // (each statement is a round trip to the connection's thread, and the lock is held
-        // across them all): the queue, its merchant's time zone, an earlier answer to the same
-        // `Idempotency-Key`, this phone's waiting place, the line's length and end, and whether
-        // the service type is offered.
-        let row = sqlx::query(
-            "SELECT q.*, m.timezone AS merchant_timezone,
-                (SELECT r.id FROM queue_entries r
-                 WHERE r.queue_id = q.id AND r.idempotency_key = $3) AS replay_id,
-                (SELECT x.id FROM queue_entries x
-                 WHERE x.queue_id = q.id AND x.customer_phone = $4 AND x.status = 'waiting')
-                    AS existing_id,
-                (SELECT COUNT(*) FROM queue_entries w
-                 WHERE w.queue_id = q.id AND w.status = 'waiting') AS waiting_count,
-                (SELECT COALESCE(MAX(w.position), 0) + 1 FROM queue_entries w
-                 WHERE w.queue_id = q.id AND w.status = 'waiting') AS next_position,
-                (SELECT COUNT(*) FROM service_types st
-                 WHERE st.tenant_id = q.tenant_id AND st.merchant_id = q.merchant_id
-                   AND st.id = $5 AND st.is_active = 1) AS service_type_found
-             FROM queues q JOIN merchants m ON m.id = q.merchant_id
-             WHERE q.tenant_id = $1 AND q.id = $2",
-        )
-        .bind(tid(tenant))
-        .bind(id(queue_id))
-        .bind(new.idempotency_key.as_deref())
-        .bind(&new.customer_phone)
-        .bind(new.service_type_id.map(id))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound)?;
-        let queue = rows::queue(&row)?;
-        let timezone: String = row.try_get("merchant_timezone").map_err(db_err)?;
-        let replay: Option<String> = row.try_get("replay_id").map_err(db_err)?;
-        let existing: Option<String> = row.try_get("existing_id").map_err(db_err)?;
-        let waiting: i64 = row.try_get("waiting_count").map_err(db_err)?;
-        let position: i64 = row.try_get("next_position").map_err(db_err)?;
-        let service_type_found: i64 = row.try_get("service_type_found").map_err(db_err)?;
-
-        if let Some(first) = replay {
-            drop(tx);
-            let entry = self.entry_by_id(tenant, parse_id(&first)?).await?;
-            return Ok(Joined::Replayed(entry));
-        }
-        if let Some(existing) = existing {
-            drop(tx);
-            let entry = self.entry_by_id(tenant, parse_id(&existing)?).await?;
-            return Ok(Joined::Existing(entry));
-        }
-        if !queue.settings.is_active || !queue.settings.accepting_customers {
-            return Err(StoreError::QueueClosed { opens_at: None });
-        }
-        let s = &queue.settings;
-        if let Opening::ClosedUntil(at) = hours::opening_at(
-            &s.business_hours_start,
-            &s.business_hours_end,
-            &timezone,
-            now,
-        ) {
-            return Err(StoreError::QueueClosed { opens_at: Some(at) });
-        }
-        if waiting >= i64::from(s.max_capacity) {
-            return Err(StoreError::QueueFull);
-        }
-        if new.service_type_id.is_some() && service_type_found == 0 {
-            return Err(StoreError::UnknownReference("serviceTypeId"));
-        }
-
-        let day = hours::local_date(&timezone, now);
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO queue_ticket_counters (tenant_id, queue_id, day, last_number) VALUES ($1, $2, $3, 1)
-             ON CONFLICT (queue_id, day) DO UPDATE SET last_number = last_number + 1
-             RETURNING last_number",
-        )
-        .bind(tid(tenant))
-        .bind(id(queue_id))
-        .bind(&day)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let ticket = rules::ticket_number(rules::ticket_prefix(&s.name), seq);
-        let entry_id = Uuid::now_v7();
-        let estimate = wait::estimate_minutes(waiting + 1, f64::from(s.average_service_time));
-        sqlx::query(
-            "INSERT INTO queue_entries (id, tenant_id, queue_id, customer_id, customer_name,
-                 customer_phone, platform, position, estimated_wait_time, status, service_type_id,
-                 party_size, notes, special_requests, verification_code, session_id, ticket_day,
-                 ticket_seq, ticket_number, idempotency_key, joined_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting', $10, $11, $12, $13, $14, $15,
-                 $16, $17, $18, $19, $20)",
-        )
-        .bind(id(entry_id))
-        .bind(tid(tenant))
-        .bind(id(queue_id))
-        .bind(&new.customer_phone)
-        .bind(&new.customer_name)
-        .bind(&new.customer_phone)
-        .bind(new.platform.as_str())
-        .bind(position)
-        .bind(estimate)
-        .bind(new.service_type_id.map(id))
-        .bind(new.party_size)
-        .bind(&new.notes)
-        .bind(&new.special_requests)
-        .bind(&new.verification_code)
-        .bind(&new.session_id)
-        .bind(&day)
-        .bind(seq)
-        .bind(&ticket)
-        .bind(&new.idempotency_key)
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let data =
-            serde_json::json!({"partySize": new.party_size, "platform": new.platform.as_str()});
-        journal::event(
-            &mut tx,
-            tenant,
-            queue_id,
-            Some(entry_id),
-            "customer-joined",
-            data,
-            now,
-        )
-        .await?;
-        let audit = Audit {
-            action: "queue.join",
-            resource: "queue_entry",
-            resource_id: Some(entry_id.to_string()),
-            details: Some(serde_json::json!({"queueId": queue_id, "ticketNumber": ticket})),
-        };
-        journal::audit(&mut tx, tenant, actor, audit, now).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(Joined::Created(self.entry_by_id(tenant, entry_id).await?))
+        let actor = actor.clone();
+        let step = self
+            .joins
+            .transact(move |tx| join_in(tx, tenant, queue_id, &new, &actor, now))
+            .await?;
+        Ok(match step {
+            JoinStep::Created(e) => Joined::Created(self.entry_by_id(tenant, e).await?),
+            JoinStep::Replayed(e) => Joined::Replayed(self.entry_by_id(tenant, e).await?),
+            JoinStep::Existing(e) => Joined::Existing(self.entry_by_id(tenant, e).await?),
+        })
     }
 
     pub(crate) async fn do_transition(
@@ -690,4 +567,158 @@ async fn apply(
         ),
     };
     journal::audit(conn, tenant, actor, audit, now).await
+}
+
+/// What a join did, by entry id (read back after the commit).
+enum JoinStep {
+    Created(Uuid),
+    Replayed(Uuid),
+    Existing(Uuid),
+}
+
+/// The join's transaction: everything it decides on in one statement (the queue, its
+/// merchant's time zone, an earlier answer to the same `Idempotency-Key`, this phone's waiting
+/// place, the line's length and end, whether the service type is offered), then the day's
+/// ticket, the entry, its analytics event and its audit row.
+fn join_in(
+    tx: &rusqlite::Connection,
+    tenant: TenantId,
+    queue_id: Uuid,
+    new: &NewEntry,
+    actor: &Actor,
+    now: OffsetDateTime,
+) -> StoreResult<JoinStep> {
+    let params: &[(&str, &dyn ToSql)] = &[
+        ("$1", &tid(tenant)),
+        ("$2", &id(queue_id)),
+        ("$3", &new.idempotency_key),
+        ("$4", &new.customer_phone),
+        ("$5", &new.service_type_id.map(id)),
+    ];
+    let facts = inline::rows_on(
+        tx,
+        "SELECT q.*, m.timezone AS merchant_timezone,
+            (SELECT r.id FROM queue_entries r
+             WHERE r.queue_id = q.id AND r.idempotency_key = $3) AS replay_id,
+            (SELECT x.id FROM queue_entries x
+             WHERE x.queue_id = q.id AND x.customer_phone = $4 AND x.status = 'waiting')
+                AS existing_id,
+            (SELECT COUNT(*) FROM queue_entries w
+             WHERE w.queue_id = q.id AND w.status = 'waiting') AS waiting_count,
+            (SELECT COALESCE(MAX(w.position), 0) + 1 FROM queue_entries w
+             WHERE w.queue_id = q.id AND w.status = 'waiting') AS next_position,
+            (SELECT COUNT(*) FROM service_types st
+             WHERE st.tenant_id = q.tenant_id AND st.merchant_id = q.merchant_id
+               AND st.id = $5 AND st.is_active = 1) AS service_type_found
+         FROM queues q JOIN merchants m ON m.id = q.merchant_id
+         WHERE q.tenant_id = $1 AND q.id = $2",
+        params,
+        |r| {
+            Ok((
+                rows::queue(r)?,
+                r.text("merchant_timezone")?,
+                r.opt_text("replay_id")?,
+                r.opt_text("existing_id")?,
+                r.int("waiting_count")?,
+                r.int("next_position")?,
+                r.int("service_type_found")?,
+            ))
+        },
+    )?
+    .into_iter()
+    .next()
+    .ok_or(StoreError::NotFound)?;
+    let (queue, timezone, replay, existing, waiting, position, service_type_found) = facts;
+    if let Some(first) = replay {
+        return Ok(JoinStep::Replayed(parse_id(&first)?));
+    }
+    if let Some(existing) = existing {
+        return Ok(JoinStep::Existing(parse_id(&existing)?));
+    }
+    let s = &queue.settings;
+    if !s.is_active || !s.accepting_customers {
+        return Err(StoreError::QueueClosed { opens_at: None });
+    }
+    if let Opening::ClosedUntil(at) = hours::opening_at(
+        &s.business_hours_start,
+        &s.business_hours_end,
+        &timezone,
+        now,
+    ) {
+        return Err(StoreError::QueueClosed { opens_at: Some(at) });
+    }
+    if waiting >= i64::from(s.max_capacity) {
+        return Err(StoreError::QueueFull);
+    }
+    if new.service_type_id.is_some() && service_type_found == 0 {
+        return Err(StoreError::UnknownReference("serviceTypeId"));
+    }
+
+    let day = hours::local_date(&timezone, now);
+    let seq: i64 = tx
+        .prepare_cached(
+            "INSERT INTO queue_ticket_counters (tenant_id, queue_id, day, last_number)
+             VALUES ($1, $2, $3, 1)
+             ON CONFLICT (queue_id, day) DO UPDATE SET last_number = last_number + 1
+             RETURNING last_number",
+        )
+        .and_then(|mut st| {
+            let p: &[(&str, &dyn ToSql)] =
+                &[("$1", &tid(tenant)), ("$2", &id(queue_id)), ("$3", &day)];
+            st.query_row(p, |r| r.get(0))
+        })
+        .map_err(crate::sqlite_err)?;
+    let ticket = rules::ticket_number(rules::ticket_prefix(&s.name), seq);
+    let entry_id = Uuid::now_v7();
+    let estimate = wait::estimate_minutes(waiting + 1, f64::from(s.average_service_time));
+    let p: &[(&str, &dyn ToSql)] = &[
+        ("$1", &id(entry_id)),
+        ("$2", &tid(tenant)),
+        ("$3", &id(queue_id)),
+        ("$4", &new.customer_phone),
+        ("$5", &new.customer_name),
+        ("$6", &new.customer_phone),
+        ("$7", &new.platform.as_str()),
+        ("$8", &position),
+        ("$9", &estimate),
+        ("$10", &new.service_type_id.map(id)),
+        ("$11", &new.party_size),
+        ("$12", &new.notes),
+        ("$13", &new.special_requests),
+        ("$14", &new.verification_code),
+        ("$15", &new.session_id),
+        ("$16", &day),
+        ("$17", &seq),
+        ("$18", &ticket),
+        ("$19", &new.idempotency_key),
+        ("$20", &ms(now)),
+    ];
+    tx.prepare_cached(
+        "INSERT INTO queue_entries (id, tenant_id, queue_id, customer_id, customer_name,
+             customer_phone, platform, position, estimated_wait_time, status, service_type_id,
+             party_size, notes, special_requests, verification_code, session_id, ticket_day,
+             ticket_seq, ticket_number, idempotency_key, joined_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting', $10, $11, $12, $13, $14, $15,
+             $16, $17, $18, $19, $20)",
+    )
+    .and_then(|mut st| st.execute(p))
+    .map_err(crate::sqlite_err)?;
+    let data = serde_json::json!({"partySize": new.party_size, "platform": new.platform.as_str()});
+    journal::event_on(
+        tx,
+        tenant,
+        queue_id,
+        Some(entry_id),
+        "customer-joined",
+        data,
+        now,
+    )?;
+    let audit = Audit {
+        action: "queue.join",
+        resource: "queue_entry",
+        resource_id: Some(entry_id.to_string()),
+        details: Some(serde_json::json!({"queueId": queue_id, "ticketNumber": ticket})),
+    };
+    journal::audit_on(tx, tenant, actor, audit, now)?;
+    Ok(JoinStep::Created(entry_id))
 }

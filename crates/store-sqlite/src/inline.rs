@@ -68,25 +68,10 @@ impl InlineReaders {
         &self,
         sql: &str,
         params: impl Params,
-        mut map: impl FnMut(&IndexedRow<'_>) -> StoreResult<T>,
+        map: impl FnMut(&IndexedRow<'_>) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
         let conn = self.connection()?;
-        let mut statement = conn.prepare_cached(sql).map_err(StoreError::backend)?;
-        let columns: HashMap<String, usize> = statement
-            .column_names()
-            .into_iter()
-            .enumerate()
-            .map(|(i, name)| (name.to_string(), i))
-            .collect();
-        let mut rows = statement.query(params).map_err(StoreError::backend)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(StoreError::backend)? {
-            out.push(map(&IndexedRow {
-                row,
-                columns: &columns,
-            })?);
-        }
-        Ok(out)
+        rows_on(&conn, sql, params, map)
     }
 
     /// Runs `sql` and maps its first row, if any.
@@ -98,6 +83,32 @@ impl InlineReaders {
     ) -> StoreResult<Option<T>> {
         Ok(self.rows(sql, params, map)?.into_iter().next())
     }
+}
+
+/// Runs `sql` on `conn` and maps every row with `map` (also used inside the write thread's
+/// transactions).
+pub(crate) fn rows_on<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    mut map: impl FnMut(&IndexedRow<'_>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut statement = conn.prepare_cached(sql).map_err(crate::sqlite_err)?;
+    let columns: HashMap<String, usize> = statement
+        .column_names()
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| (name.to_string(), i))
+        .collect();
+    let mut rows = statement.query(params).map_err(crate::sqlite_err)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(crate::sqlite_err)? {
+        out.push(map(&IndexedRow {
+            row,
+            columns: &columns,
+        })?);
+    }
+    Ok(out)
 }
 
 /// A result row whose columns are found by name through the statement's index of names.

@@ -5,6 +5,7 @@ use crate::db_err;
 use crate::rows::{id, ms, tid};
 use qms_domain::TenantId;
 use qms_store::{Actor, StoreResult};
+use rusqlite::ToSql;
 use sqlx::SqliteConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -69,5 +70,65 @@ pub(crate) async fn event(
     .execute(conn)
     .await
     .map_err(db_err)?;
+    Ok(())
+}
+
+/// [`audit`] on a synchronous connection (the join thread, see `writer::SyncWriter`).
+pub(crate) fn audit_on(
+    conn: &rusqlite::Connection,
+    tenant: TenantId,
+    actor: &Actor,
+    audit: Audit<'_>,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let details = audit.details.map(|d| d.to_string());
+    let params: &[(&str, &dyn ToSql)] = &[
+        ("$1", &id(Uuid::now_v7())),
+        ("$2", &tid(tenant)),
+        ("$3", &actor.user_id.map(id)),
+        ("$4", &actor.user_type.as_str()),
+        ("$5", &audit.action),
+        ("$6", &audit.resource),
+        ("$7", &audit.resource_id),
+        ("$8", &details),
+        ("$9", &actor.ip_address),
+        ("$10", &actor.user_agent),
+        ("$11", &ms(now)),
+    ];
+    conn.prepare_cached(
+        "INSERT INTO audit_logs (id, tenant_id, user_id, user_type, action, resource, resource_id,
+             details, ip_address, user_agent, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .and_then(|mut s| s.execute(params))
+    .map_err(crate::sqlite_err)?;
+    Ok(())
+}
+
+/// [`event`] on a synchronous connection (the join thread, see `writer::SyncWriter`).
+pub(crate) fn event_on(
+    conn: &rusqlite::Connection,
+    tenant: TenantId,
+    queue_id: Uuid,
+    entry_id: Option<Uuid>,
+    event_type: &str,
+    data: serde_json::Value,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let params: &[(&str, &dyn ToSql)] = &[
+        ("$1", &id(Uuid::now_v7())),
+        ("$2", &tid(tenant)),
+        ("$3", &id(queue_id)),
+        ("$4", &entry_id.map(id)),
+        ("$5", &event_type),
+        ("$6", &data.to_string()),
+        ("$7", &ms(now)),
+    ];
+    conn.prepare_cached(
+        "INSERT INTO queue_analytics_events (id, tenant_id, queue_id, queue_entry_id, event_type, data, timestamp)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .and_then(|mut s| s.execute(params))
+    .map_err(crate::sqlite_err)?;
     Ok(())
 }

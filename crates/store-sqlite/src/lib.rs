@@ -42,6 +42,8 @@ pub struct SqliteStore {
     writes: Arc<writer::WriterThread>,
     /// The hottest reads, run on the calling thread (see [`inline`]).
     inline: Arc<inline::InlineReaders>,
+    /// Where joins run, each in one call (see [`writer::SyncWriter`]).
+    joins: Arc<writer::SyncWriter>,
     /// Copies the write-ahead log into the database file in the background.
     _checkpoints: Arc<checkpoint::Checkpointer>,
 }
@@ -99,6 +101,7 @@ impl SqliteStore {
             reader,
             writes: Arc::new(writer::WriterThread::start()?),
             inline: Arc::new(inline),
+            joins: Arc::new(writer::SyncWriter::start(options.get_filename())?),
             _checkpoints: Arc::new(checkpoint::Checkpointer::start(options.get_filename())?),
         })
     }
@@ -125,22 +128,40 @@ impl SqliteStore {
 
 /// Maps a sqlx error to a store error, naming the unique value that clashed when it is one.
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(d) = &e {
-        let msg = d.message();
-        if msg.contains("UNIQUE constraint failed") {
-            if msg.contains("tenants.slug") {
-                return StoreError::Taken("slug");
-            }
-            if msg.contains("tenants.domain") {
-                return StoreError::Taken("domain");
-            }
-            if msg.contains(".email") {
-                return StoreError::Taken("email");
-            }
-            if msg.contains("queue_entries.queue_id, queue_entries.customer_phone") {
-                return StoreError::AlreadyWaiting;
-            }
-        }
+    if let sqlx::Error::Database(d) = &e
+        && let Some(clash) = unique_clash(d.message())
+    {
+        return clash;
     }
     StoreError::backend(e)
+}
+
+/// The same for the synchronous connections (`rusqlite`).
+pub(crate) fn sqlite_err(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(_, Some(msg)) = &e
+        && let Some(clash) = unique_clash(msg)
+    {
+        return clash;
+    }
+    StoreError::backend(e)
+}
+
+/// The store error a unique-constraint message stands for, if it is one.
+fn unique_clash(msg: &str) -> Option<StoreError> {
+    if !msg.contains("UNIQUE constraint failed") {
+        return None;
+    }
+    if msg.contains("tenants.slug") {
+        return Some(StoreError::Taken("slug"));
+    }
+    if msg.contains("tenants.domain") {
+        return Some(StoreError::Taken("domain"));
+    }
+    if msg.contains(".email") {
+        return Some(StoreError::Taken("email"));
+    }
+    if msg.contains("queue_entries.queue_id, queue_entries.customer_phone") {
+        return Some(StoreError::AlreadyWaiting);
+    }
+    None
 }

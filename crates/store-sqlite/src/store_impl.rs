@@ -294,14 +294,7 @@ impl Store for SqliteStore {
         actor: &Actor,
         now: OffsetDateTime,
     ) -> StoreResult<Joined> {
-        let (store, actor) = (self.clone(), actor.clone());
-        self.writes
-            .run(async move {
-                store
-                    .do_join_queue(tenant, queue_id, new, &actor, now)
-                    .await
-            })
-            .await
+        self.do_join_queue(tenant, queue_id, new, actor, now).await
     }
 
     async fn place_by_session(

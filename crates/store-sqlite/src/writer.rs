@@ -13,7 +13,9 @@
 //! [`WriterThread`] handle is dropped.
 
 use qms_store::{StoreError, StoreResult};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use std::future::Future;
+use std::path::Path;
 use std::pin::Pin;
 use tokio::sync::{mpsc, oneshot};
 
@@ -56,6 +58,71 @@ impl WriterThread {
             let _ = done.send(transaction.await);
         });
         let stopped = || StoreError::Backend("the SQLite write thread has stopped".into());
+        self.jobs.send(job).map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
+    }
+}
+
+type SyncJob = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// The write connection of the queue engine's hottest write, the join: a plain SQLite
+/// connection on a thread of its own that runs each transaction start to finish in one call,
+/// with no hand-off between statements, so the write lock is held only for SQLite's own work.
+/// Other writes still go through the async pool's writer; both take the lock with
+/// `BEGIN IMMEDIATE`, and the busy timeout makes one wait for the other.
+pub(crate) struct SyncWriter {
+    jobs: std::sync::mpsc::Sender<SyncJob>,
+}
+
+impl SyncWriter {
+    /// Opens the database file at `path` (which must exist and be migrated) and starts the
+    /// thread. It stops once the last handle is dropped.
+    pub(crate) fn start(path: &Path) -> StoreResult<Self> {
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(StoreError::backend)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(StoreError::backend)?;
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+             PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -16000; \
+             PRAGMA temp_store = memory;",
+        )
+        .map_err(StoreError::backend)?;
+        let (jobs, next) = std::sync::mpsc::channel::<SyncJob>();
+        std::thread::Builder::new()
+            .name("sqlite-joins".into())
+            .spawn(move || {
+                while let Ok(job) = next.recv() {
+                    job(&mut conn);
+                }
+            })
+            .map_err(StoreError::backend)?;
+        Ok(SyncWriter { jobs })
+    }
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction on the thread: committed when it
+    /// answers `Ok`, rolled back otherwise.
+    pub(crate) async fn transact<T, F>(&self, body: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        let (done, outcome) = oneshot::channel();
+        let job: SyncJob = Box::new(move |conn| {
+            let run = || {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(crate::sqlite_err)?;
+                let value = body(&tx)?;
+                tx.commit().map_err(crate::sqlite_err)?;
+                Ok(value)
+            };
+            let _ = done.send(run());
+        });
+        let stopped = || StoreError::Backend("the SQLite join thread has stopped".into());
         self.jobs.send(job).map_err(|_| stopped())?;
         outcome.await.map_err(|_| stopped())?
     }

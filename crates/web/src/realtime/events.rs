@@ -340,6 +340,16 @@ pub(super) async fn fan_out<A: Adapter>(
         remember,
     );
     memory.keep(queue_id, told);
+    // On one instance every room is here: a customer with no socket open now is not sent
+    // anything (their page reads its place again when it connects).
+    let notices: Notices<'_> = if remember {
+        notices
+            .into_iter()
+            .filter(|(session, _)| !io.to(rooms::customer(session)).sockets().is_empty())
+            .collect()
+    } else {
+        notices
+    };
     tracing::debug!(
         waiting = line.waiting.len(),
         notices = notices.len(),
