@@ -1,6 +1,8 @@
-//! The [`Store`](qms_store::Store) on SQLite: one file under `./data/` by default, WAL mode,
-//! one writer connection (every write transaction is `BEGIN IMMEDIATE`, so state changes are
-//! serialised and call-next can never hand one customer to two callers) and a pool of readers.
+//! The [`Store`](qms_store::Store) on SQLite: one file under `./data/` by default, WAL mode.
+//! Every write transaction is `BEGIN IMMEDIATE`, so state changes are serialised and call-next
+//! can never hand one customer to two callers; they run on one writer connection of the async
+//! pool, except joins, which run on a synchronous connection of their own ([`writer`]). Reads
+//! go through a reader pool, the hottest ones inline ([`inline`]).
 //!
 //! Ids are stored as UUID text and times as Unix milliseconds; [`rows`] converts.
 
