@@ -10,6 +10,16 @@ use sqlx::SqliteConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+/// The audit row's statement, for both connection kinds.
+const INSERT_AUDIT: &str =
+    "INSERT INTO audit_logs (id, tenant_id, user_id, user_type, action, resource, resource_id,
+             details, ip_address, user_agent, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+/// The analytics event's statement, for both connection kinds.
+const INSERT_EVENT: &str = "INSERT INTO queue_analytics_events (id, tenant_id, queue_id, queue_entry_id, event_type, data, timestamp)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
 /// One audit row.
 pub(crate) struct Audit<'a> {
     pub action: &'a str,
@@ -25,25 +35,21 @@ pub(crate) async fn audit(
     audit: Audit<'_>,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO audit_logs (id, tenant_id, user_id, user_type, action, resource, resource_id,
-             details, ip_address, user_agent, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(id(Uuid::now_v7()))
-    .bind(tid(tenant))
-    .bind(actor.user_id.map(id))
-    .bind(actor.user_type.as_str())
-    .bind(audit.action)
-    .bind(audit.resource)
-    .bind(audit.resource_id)
-    .bind(audit.details.map(|d| d.to_string()))
-    .bind(actor.ip_address.as_deref())
-    .bind(actor.user_agent.as_deref())
-    .bind(ms(now))
-    .execute(conn)
-    .await
-    .map_err(db_err)?;
+    sqlx::query(INSERT_AUDIT)
+        .bind(id(Uuid::now_v7()))
+        .bind(tid(tenant))
+        .bind(actor.user_id.map(id))
+        .bind(actor.user_type.as_str())
+        .bind(audit.action)
+        .bind(audit.resource)
+        .bind(audit.resource_id)
+        .bind(audit.details.map(|d| d.to_string()))
+        .bind(actor.ip_address.as_deref())
+        .bind(actor.user_agent.as_deref())
+        .bind(ms(now))
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
     Ok(())
 }
 
@@ -56,20 +62,17 @@ pub(crate) async fn event(
     data: serde_json::Value,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO queue_analytics_events (id, tenant_id, queue_id, queue_entry_id, event_type, data, timestamp)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(id(Uuid::now_v7()))
-    .bind(tid(tenant))
-    .bind(id(queue_id))
-    .bind(entry_id.map(id))
-    .bind(event_type)
-    .bind(data.to_string())
-    .bind(ms(now))
-    .execute(conn)
-    .await
-    .map_err(db_err)?;
+    sqlx::query(INSERT_EVENT)
+        .bind(id(Uuid::now_v7()))
+        .bind(tid(tenant))
+        .bind(id(queue_id))
+        .bind(entry_id.map(id))
+        .bind(event_type)
+        .bind(data.to_string())
+        .bind(ms(now))
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
     Ok(())
 }
 
@@ -95,13 +98,9 @@ pub(crate) fn audit_on(
         ("$10", &actor.user_agent),
         ("$11", &ms(now)),
     ];
-    conn.prepare_cached(
-        "INSERT INTO audit_logs (id, tenant_id, user_id, user_type, action, resource, resource_id,
-             details, ip_address, user_agent, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .and_then(|mut s| s.execute(params))
-    .map_err(crate::sqlite_err)?;
+    conn.prepare_cached(INSERT_AUDIT)
+        .and_then(|mut s| s.execute(params))
+        .map_err(crate::sqlite_err)?;
     Ok(())
 }
 
@@ -124,11 +123,8 @@ pub(crate) fn event_on(
         ("$6", &data.to_string()),
         ("$7", &ms(now)),
     ];
-    conn.prepare_cached(
-        "INSERT INTO queue_analytics_events (id, tenant_id, queue_id, queue_entry_id, event_type, data, timestamp)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .and_then(|mut s| s.execute(params))
-    .map_err(crate::sqlite_err)?;
+    conn.prepare_cached(INSERT_EVENT)
+        .and_then(|mut s| s.execute(params))
+        .map_err(crate::sqlite_err)?;
     Ok(())
 }
