@@ -1,7 +1,7 @@
-//! The queue engine on SQLite: joining, the moves of the entry state machine, call-next, bulk
-//! calls and reordering. Every write runs in one `BEGIN IMMEDIATE` transaction together with
-//! its audit row and analytics event, so a move is all-or-nothing and serialised with every
-//! other write.
+//! The queue engine on SQLite: joining, reading entries and places, and the store's side of the
+//! moves (their transaction bodies are in [`moves`](crate::moves)). Every change runs on the
+//! engine's write connection (`writer::EngineWriter`) together with its audit row and analytics
+//! event, so a change is all-or-nothing and serialised with every other write.
 //!
 //! `queue_entries.position` is the line order (ascending, gaps allowed); the dense place the API
 //! shows (1..n among waiting entries) is computed when reading, so no move rewrites the line.
@@ -10,7 +10,7 @@ use crate::inline;
 use crate::journal::{self, Audit};
 use crate::rows::Columns;
 use crate::rows::{self, id, ms, tid};
-use crate::{SqliteStore, db_err};
+use crate::{SqliteStore, db_err, moves};
 use qms_domain::TenantId;
 use qms_domain::entry::{self as rules, EntryStatus, Transition};
 use qms_domain::queue::{self as hours, Opening};
@@ -20,7 +20,7 @@ use qms_store::{
     StoreError, StoreResult,
 };
 use rusqlite::ToSql;
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -52,9 +52,6 @@ macro_rules! place_where {
 }
 
 const _: () = assert!(wait::PACE_SAMPLE == 12, "the pace statements say LIMIT 12");
-
-/// Most customers one bulk call may take.
-const BULK_LIMIT: u32 = 50;
 
 impl SqliteStore {
     /// Reads one entry of the tenant by a column value, with live place, estimate and queue
@@ -194,8 +191,8 @@ impl SqliteStore {
         self.inline.rows(sql, params, |row| rows::entry(row))
     }
 
-    /// Joins on the join thread (`writer::SyncWriter`): the whole transaction runs in one call
-    /// there; the new place is then read inline.
+    /// Joins on the engine's write connection (`writer::EngineWriter`): the whole transaction
+    /// runs in one call there; the new place is then read inline.
     pub(crate) async fn do_join_queue(
         &self,
         tenant: TenantId,
@@ -206,7 +203,7 @@ impl SqliteStore {
     ) -> StoreResult<Joined> {
         let actor = actor.clone();
         let step = self
-            .joins
+            .engine
             .transact(move |tx| join_in(tx, tenant, queue_id, &new, &actor, now))
             .await?;
         Ok(match step {
@@ -216,6 +213,8 @@ impl SqliteStore {
         })
     }
 
+    /// A move of the state machine on the engine's write connection; the entry is then read
+    /// inline.
     pub(crate) async fn do_transition(
         &self,
         tenant: TenantId,
@@ -224,10 +223,12 @@ impl SqliteStore {
         transition: Transition,
         actor: &Actor,
     ) -> StoreResult<QueueEntry> {
-        let now = OffsetDateTime::now_utc();
-        let mut tx = self.write().await?;
-        apply(&mut tx, tenant, queue_id, entry_id, transition, actor, now).await?;
-        tx.commit().await.map_err(db_err)?;
+        let (actor, now) = (actor.clone(), OffsetDateTime::now_utc());
+        self.engine
+            .transact(move |c| {
+                moves::apply_in(c, tenant, queue_id, entry_id, transition, &actor, now)
+            })
+            .await?;
         self.entry_by_id(tenant, entry_id).await
     }
 
@@ -237,37 +238,11 @@ impl SqliteStore {
         queue_id: Uuid,
         actor: &Actor,
     ) -> StoreResult<QueueEntry> {
-        let now = OffsetDateTime::now_utc();
-        let mut tx = self.write().await?;
-        // The queue and the head of its line in one statement (the write lock is held across
-        // every round trip to the connection's thread).
-        let head: Option<Option<String>> = sqlx::query_scalar(
-            "SELECT (SELECT e.id FROM queue_entries e
-                     WHERE e.queue_id = q.id AND e.status = 'waiting'
-                     ORDER BY e.position, e.id LIMIT 1)
-             FROM queues q WHERE q.tenant_id = $1 AND q.id = $2",
-        )
-        .bind(tid(tenant))
-        .bind(id(queue_id))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let entry_id = match head {
-            None => return Err(StoreError::NotFound),
-            Some(None) => return Err(StoreError::QueueEmpty),
-            Some(Some(first)) => parse_id(&first)?,
-        };
-        apply(
-            &mut tx,
-            tenant,
-            queue_id,
-            entry_id,
-            Transition::Call,
-            actor,
-            now,
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
+        let (actor, now) = (actor.clone(), OffsetDateTime::now_utc());
+        let entry_id = self
+            .engine
+            .transact(move |c| moves::call_next_in(c, tenant, queue_id, &actor, now))
+            .await?;
         self.entry_by_id(tenant, entry_id).await
     }
 
@@ -278,31 +253,11 @@ impl SqliteStore {
         selection: BulkSelection,
         actor: &Actor,
     ) -> StoreResult<Vec<QueueEntry>> {
-        let now = OffsetDateTime::now_utc();
-        let mut tx = self.write().await?;
-        require_queue(&mut tx, tenant, queue_id).await?;
-        let ids = match selection {
-            BulkSelection::Next(n) => {
-                waiting_ids(&mut tx, tenant, queue_id, n.clamp(1, BULK_LIMIT)).await?
-            }
-            BulkSelection::Entries(ids) => ids,
-        };
-        if ids.is_empty() {
-            return Err(StoreError::QueueEmpty);
-        }
-        for entry_id in &ids {
-            apply(
-                &mut tx,
-                tenant,
-                queue_id,
-                *entry_id,
-                Transition::Call,
-                actor,
-                now,
-            )
+        let (actor, now) = (actor.clone(), OffsetDateTime::now_utc());
+        let ids = self
+            .engine
+            .transact(move |c| moves::call_bulk_in(c, tenant, queue_id, selection, &actor, now))
             .await?;
-        }
-        tx.commit().await.map_err(db_err)?;
         let mut out = Vec::with_capacity(ids.len());
         for entry_id in ids {
             out.push(self.entry_by_id(tenant, entry_id).await?);
@@ -317,63 +272,11 @@ impl SqliteStore {
         entry_ids: &[Uuid],
         actor: &Actor,
     ) -> StoreResult<()> {
-        let now = OffsetDateTime::now_utc();
-        let mut tx = self.write().await?;
-        require_queue(&mut tx, tenant, queue_id).await?;
-        let mut slots = Vec::with_capacity(entry_ids.len());
-        for entry_id in entry_ids {
-            let row = sqlx::query(
-                "SELECT status, position FROM queue_entries WHERE tenant_id = $1 AND queue_id = $2 AND id = $3",
-            )
-            .bind(tid(tenant))
-            .bind(id(queue_id))
-            .bind(id(*entry_id))
-            .fetch_optional(&mut *tx)
+        let (actor, now, entry_ids) =
+            (actor.clone(), OffsetDateTime::now_utc(), entry_ids.to_vec());
+        self.engine
+            .transact(move |c| moves::reorder_in(c, tenant, queue_id, &entry_ids, &actor, now))
             .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound)?;
-            let status: String = row.try_get("status").map_err(db_err)?;
-            if status != EntryStatus::Waiting.as_str() {
-                return Err(StoreError::StaleOrder);
-            }
-            slots.push(row.try_get::<i64, _>("position").map_err(db_err)?);
-        }
-        // Give the listed entries the places they hold, in the new order. Equal slots (ties
-        // from concurrent joins) are spread by one so the order given is the order kept.
-        slots.sort_unstable();
-        for i in 1..slots.len() {
-            if slots[i] <= slots[i - 1] {
-                slots[i] = slots[i - 1] + 1;
-            }
-        }
-        for (entry_id, slot) in entry_ids.iter().zip(&slots) {
-            sqlx::query("UPDATE queue_entries SET position = $3 WHERE tenant_id = $1 AND id = $2")
-                .bind(tid(tenant))
-                .bind(id(*entry_id))
-                .bind(slot)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        }
-        let ids: Vec<String> = entry_ids.iter().map(|u| u.to_string()).collect();
-        journal::event(
-            &mut tx,
-            tenant,
-            queue_id,
-            None,
-            "reordered",
-            serde_json::json!({"entryIds": ids}),
-            now,
-        )
-        .await?;
-        let audit = Audit {
-            action: "queue.reorder",
-            resource: "queue",
-            resource_id: Some(queue_id.to_string()),
-            details: Some(serde_json::json!({"entryIds": ids})),
-        };
-        journal::audit(&mut tx, tenant, actor, audit, now).await?;
-        tx.commit().await.map_err(db_err)
     }
 
     pub(crate) async fn do_cancel_by_customer(
@@ -382,36 +285,15 @@ impl SqliteStore {
         session_id: &str,
         actor: &Actor,
     ) -> StoreResult<QueueEntry> {
-        let now = OffsetDateTime::now_utc();
-        let mut tx = self.write().await?;
-        let row = sqlx::query(
-            "SELECT e.id, e.queue_id, q.allow_cancellation FROM queue_entries e
-             JOIN queues q ON q.id = e.queue_id
-             WHERE e.tenant_id = $1 AND e.session_id = $2",
-        )
-        .bind(tid(tenant))
-        .bind(session_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound)?;
-        let allowed: bool = row.try_get("allow_cancellation").map_err(db_err)?;
-        if !allowed {
-            return Err(StoreError::CancellationNotAllowed);
-        }
-        let entry_id = rows::uuid(&row, "id")?;
-        let queue_id = rows::uuid(&row, "queue_id")?;
-        apply(
-            &mut tx,
-            tenant,
-            queue_id,
-            entry_id,
-            Transition::Cancel,
-            actor,
-            now,
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
+        let (actor, now, session) = (
+            actor.clone(),
+            OffsetDateTime::now_utc(),
+            session_id.to_string(),
+        );
+        let entry_id = self
+            .engine
+            .transact(move |c| moves::cancel_by_customer_in(c, tenant, &session, &actor, now))
+            .await?;
         self.entry_by_id(tenant, entry_id).await
     }
 
@@ -445,128 +327,6 @@ impl SqliteStore {
 
 fn parse_id(s: &str) -> StoreResult<Uuid> {
     Uuid::parse_str(s).map_err(StoreError::backend)
-}
-
-async fn require_queue(
-    conn: &mut SqliteConnection,
-    tenant: TenantId,
-    queue_id: Uuid,
-) -> StoreResult<()> {
-    let found: Option<String> =
-        sqlx::query_scalar("SELECT id FROM queues WHERE tenant_id = $1 AND id = $2")
-            .bind(tid(tenant))
-            .bind(id(queue_id))
-            .fetch_optional(conn)
-            .await
-            .map_err(db_err)?;
-    found.map(|_| ()).ok_or(StoreError::NotFound)
-}
-
-/// The first `n` (at most [`BULK_LIMIT`]) waiting entries in line order.
-async fn waiting_ids(
-    conn: &mut SqliteConnection,
-    tenant: TenantId,
-    queue_id: Uuid,
-    n: u32,
-) -> StoreResult<Vec<Uuid>> {
-    // A literal limit: SQLite re-prepares a statement whose `LIMIT` parameter is bound again.
-    const _: () = assert!(BULK_LIMIT == 50, "the statement says LIMIT 50");
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM queue_entries WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'
-         ORDER BY position, id LIMIT 50",
-    )
-    .bind(tid(tenant))
-    .bind(id(queue_id))
-    .fetch_all(conn)
-    .await
-    .map_err(db_err)?;
-    ids.iter().take(n as usize).map(|s| parse_id(s)).collect()
-}
-
-/// One move of the state machine inside the caller's transaction: checks the move, updates the
-/// entry, and writes the analytics event and the audit row.
-async fn apply(
-    conn: &mut SqliteConnection,
-    tenant: TenantId,
-    queue_id: Uuid,
-    entry_id: Uuid,
-    transition: Transition,
-    actor: &Actor,
-    now: OffsetDateTime,
-) -> StoreResult<()> {
-    let row = sqlx::query(
-        "SELECT status, joined_at, ticket_seq FROM queue_entries WHERE tenant_id = $1 AND queue_id = $2 AND id = $3",
-    )
-    .bind(tid(tenant))
-    .bind(id(queue_id))
-    .bind(id(entry_id))
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_err)?
-    .ok_or(StoreError::NotFound)?;
-    let status: String = row.try_get("status").map_err(db_err)?;
-    let from: EntryStatus = status
-        .parse()
-        .map_err(|_| StoreError::Backend(format!("bad status {status:?}")))?;
-    let to = from.apply(transition)?;
-    let joined_at = rows::time(&row, "joined_at")?;
-    let sql = match transition {
-        Transition::Call => {
-            "UPDATE queue_entries SET status = $3, called_at = $4 WHERE tenant_id = $1 AND id = $2"
-        }
-        Transition::Seat => {
-            "UPDATE queue_entries SET status = $3, served_at = $4 WHERE tenant_id = $1 AND id = $2"
-        }
-        Transition::Complete | Transition::Cancel | Transition::NoShow => {
-            "UPDATE queue_entries SET status = $3, completed_at = $4 WHERE tenant_id = $1 AND id = $2"
-        }
-        Transition::Requeue => {
-            "UPDATE queue_entries SET status = $3, requeued_at = $4, completed_at = NULL,
-                 position = (SELECT COALESCE(MAX(w.position), 0) + 1 FROM queue_entries w
-                             WHERE w.tenant_id = queue_entries.tenant_id
-                               AND w.queue_id = queue_entries.queue_id AND w.status = 'waiting')
-             WHERE tenant_id = $1 AND id = $2"
-        }
-    };
-    sqlx::query(sql)
-        .bind(tid(tenant))
-        .bind(id(entry_id))
-        .bind(to.as_str())
-        .bind(ms(now))
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    if transition == Transition::Call {
-        let seq: i64 = row.try_get("ticket_seq").map_err(db_err)?;
-        sqlx::query("UPDATE queues SET current_serving = $3 WHERE tenant_id = $1 AND id = $2")
-            .bind(tid(tenant))
-            .bind(id(queue_id))
-            .bind(seq)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-    }
-    let waited_seconds = (now - joined_at).whole_seconds();
-    let data = serde_json::json!({"from": from.as_str(), "to": to.as_str(), "waitedSeconds": waited_seconds});
-    journal::event(
-        conn,
-        tenant,
-        queue_id,
-        Some(entry_id),
-        transition.event_name(),
-        data,
-        now,
-    )
-    .await?;
-    let audit = Audit {
-        action: transition.audit_action(),
-        resource: "queue_entry",
-        resource_id: Some(entry_id.to_string()),
-        details: Some(
-            serde_json::json!({"queueId": queue_id, "from": from.as_str(), "to": to.as_str()}),
-        ),
-    };
-    journal::audit(conn, tenant, actor, audit, now).await
 }
 
 /// What a join did, by entry id (read back after the commit).

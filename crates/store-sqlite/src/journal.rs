@@ -53,30 +53,7 @@ pub(crate) async fn audit(
     Ok(())
 }
 
-pub(crate) async fn event(
-    conn: &mut SqliteConnection,
-    tenant: TenantId,
-    queue_id: Uuid,
-    entry_id: Option<Uuid>,
-    event_type: &str,
-    data: serde_json::Value,
-    now: OffsetDateTime,
-) -> StoreResult<()> {
-    sqlx::query(INSERT_EVENT)
-        .bind(id(Uuid::now_v7()))
-        .bind(tid(tenant))
-        .bind(id(queue_id))
-        .bind(entry_id.map(id))
-        .bind(event_type)
-        .bind(data.to_string())
-        .bind(ms(now))
-        .execute(conn)
-        .await
-        .map_err(db_err)?;
-    Ok(())
-}
-
-/// [`audit`] on a synchronous connection (the join thread, see `writer::SyncWriter`).
+/// [`audit`] on a synchronous connection (the engine's writer, see `writer::EngineWriter`).
 pub(crate) fn audit_on(
     conn: &rusqlite::Connection,
     tenant: TenantId,
@@ -104,7 +81,8 @@ pub(crate) fn audit_on(
     Ok(())
 }
 
-/// [`event`] on a synchronous connection (the join thread, see `writer::SyncWriter`).
+/// The analytics event on a synchronous connection (the engine's writer, see
+/// `writer::EngineWriter`).
 pub(crate) fn event_on(
     conn: &rusqlite::Connection,
     tenant: TenantId,

@@ -1,8 +1,9 @@
 //! The [`Store`](qms_store::Store) on SQLite: one file under `./data/` by default, WAL mode.
 //! Every write transaction is `BEGIN IMMEDIATE`, so state changes are serialised and call-next
-//! can never hand one customer to two callers; they run on one writer connection of the async
-//! pool, except joins, which run on a synchronous connection of their own ([`writer`]). Reads
-//! go through a reader pool, the hottest ones inline ([`inline`]).
+//! can never hand one customer to two callers. The queue engine's writes (joins and every move
+//! of the state machine) run on a synchronous connection of their own that commits them in
+//! groups ([`writer`]); the other writes (settings, accounts, tenants) on one writer connection
+//! of the async pool. Reads go through a reader pool, the hottest ones inline ([`inline`]).
 //!
 //! Ids are stored as UUID text and times as Unix milliseconds; [`rows`] converts.
 
@@ -14,6 +15,7 @@ mod entries;
 mod fanout;
 mod inline;
 mod journal;
+mod moves;
 mod operators;
 mod platform;
 mod queues;
@@ -36,16 +38,15 @@ use std::time::Duration;
 /// SQLite-backed store.
 #[derive(Clone)]
 pub struct SqliteStore {
-    /// Exactly one connection: all writes queue here.
+    /// Exactly one connection: the writes outside the queue engine queue here.
     writer: SqlitePool,
     /// Several connections for reads, which WAL lets run beside the writer.
     reader: SqlitePool,
-    /// Where the queue engine's write transactions run (see [`writer`]).
-    writes: Arc<writer::WriterThread>,
     /// The hottest reads, run on the calling thread (see [`inline`]).
     inline: Arc<inline::InlineReaders>,
-    /// Where joins run, each in one call (see [`writer::SyncWriter`]).
-    joins: Arc<writer::SyncWriter>,
+    /// Where joins and moves run, each in one call, committed in groups (see
+    /// [`writer::EngineWriter`]).
+    engine: Arc<writer::EngineWriter>,
     /// Copies the write-ahead log into the database file in the background.
     _checkpoints: Arc<checkpoint::Checkpointer>,
 }
@@ -101,9 +102,8 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer,
             reader,
-            writes: Arc::new(writer::WriterThread::start()?),
             inline: Arc::new(inline),
-            joins: Arc::new(writer::SyncWriter::start(options.get_filename())?),
+            engine: Arc::new(writer::EngineWriter::start(options.get_filename())?),
             _checkpoints: Arc::new(checkpoint::Checkpointer::start(options.get_filename())?),
         })
     }

@@ -330,13 +330,7 @@ impl Store for SqliteStore {
         transition: Transition,
         actor: &Actor,
     ) -> StoreResult<QueueEntry> {
-        let (store, actor) = (self.clone(), actor.clone());
-        self.writes
-            .run(async move {
-                store
-                    .do_transition(tenant, queue_id, entry_id, transition, &actor)
-                    .await
-            })
+        self.do_transition(tenant, queue_id, entry_id, transition, actor)
             .await
     }
 
@@ -346,10 +340,7 @@ impl Store for SqliteStore {
         queue_id: Uuid,
         actor: &Actor,
     ) -> StoreResult<QueueEntry> {
-        let (store, actor) = (self.clone(), actor.clone());
-        self.writes
-            .run(async move { store.do_call_next(tenant, queue_id, &actor).await })
-            .await
+        self.do_call_next(tenant, queue_id, actor).await
     }
 
     async fn call_bulk(
@@ -359,14 +350,7 @@ impl Store for SqliteStore {
         selection: BulkSelection,
         actor: &Actor,
     ) -> StoreResult<Vec<QueueEntry>> {
-        let (store, actor) = (self.clone(), actor.clone());
-        self.writes
-            .run(async move {
-                store
-                    .do_call_bulk(tenant, queue_id, selection, &actor)
-                    .await
-            })
-            .await
+        self.do_call_bulk(tenant, queue_id, selection, actor).await
     }
 
     async fn reorder(
@@ -376,10 +360,7 @@ impl Store for SqliteStore {
         entry_ids: &[Uuid],
         actor: &Actor,
     ) -> StoreResult<()> {
-        let (store, actor, entry_ids) = (self.clone(), actor.clone(), entry_ids.to_vec());
-        self.writes
-            .run(async move { store.do_reorder(tenant, queue_id, &entry_ids, &actor).await })
-            .await
+        self.do_reorder(tenant, queue_id, entry_ids, actor).await
     }
 
     async fn cancel_by_customer(
@@ -388,14 +369,7 @@ impl Store for SqliteStore {
         session_id: &str,
         actor: &Actor,
     ) -> StoreResult<QueueEntry> {
-        let (store, actor, session_id) = (self.clone(), actor.clone(), session_id.to_string());
-        self.writes
-            .run(async move {
-                store
-                    .do_cancel_by_customer(tenant, &session_id, &actor)
-                    .await
-            })
-            .await
+        self.do_cancel_by_customer(tenant, session_id, actor).await
     }
 
     async fn analytics_events(

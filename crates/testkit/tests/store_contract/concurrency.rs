@@ -319,3 +319,103 @@ async fn concurrent_joins_never_overfill_a_queue() {
     );
     assert_eq!(waiting.len(), 10);
 }
+
+/// Changes refused half-way (a bulk call whose second entry was already called) that run at
+/// the same moment as successful ones (on SQLite, in the same group commit): the refused ones
+/// leave nothing behind, the others are all kept, each with its journal rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn refused_changes_among_concurrent_ones_leave_nothing_and_undo_nothing() {
+    const REFUSED: usize = 24;
+    let db = TestDb::new().await;
+    let fx = db.tenant("mixed").await;
+    let s = &*db.store;
+    let head = ok(
+        "join",
+        s.join_queue(
+            fx.tenant,
+            fx.queue,
+            new_entry("Head", &phone(9000)),
+            &fx.staff(),
+            OffsetDateTime::now_utc(),
+        )
+        .await,
+    );
+    let second = ok(
+        "join",
+        s.join_queue(
+            fx.tenant,
+            fx.queue,
+            new_entry("Second", &phone(9001)),
+            &fx.staff(),
+            OffsetDateTime::now_utc(),
+        )
+        .await,
+    );
+    let (Joined::Created(head), Joined::Created(second)) = (head, second) else {
+        panic!("two new places expected");
+    };
+    ok(
+        "call",
+        s.transition(
+            fx.tenant,
+            fx.queue,
+            head.id,
+            qms_domain::entry::Transition::Call,
+            &fx.staff(),
+        )
+        .await,
+    );
+    let before = s
+        .audit_logs(fx.tenant, &qms_testkit::newest(1000))
+        .await
+        .expect("audit rows")
+        .len();
+
+    // Each refused bulk call first calls `second` (allowed), then `head` (already called).
+    let refused: Vec<_> = (0..REFUSED)
+        .map(|_| {
+            let (store, fx) = (db.store.clone(), fx.clone());
+            let sel = qms_store::BulkSelection::Entries(vec![second.id, head.id]);
+            tokio::spawn(
+                async move { store.call_bulk(fx.tenant, fx.queue, sel, &fx.staff()).await },
+            )
+        })
+        .collect();
+    let news = (0..JOINERS)
+        .map(|i| new_entry(&format!("Guest {i}"), &phone(i)))
+        .collect();
+    let joined = join_all(&db, &fx, news).await;
+    for task in refused {
+        match task.await.expect("bulk task") {
+            Err(StoreError::InvalidTransition(e)) => assert_eq!(e.from, EntryStatus::Called),
+            other => panic!("expected InvalidTransition, got {other:?}"),
+        }
+    }
+    assert!(
+        joined.iter().all(|j| matches!(j, Joined::Created(_))),
+        "every join kept: {joined:?}"
+    );
+    let waiting = ok(
+        "waiting",
+        s.queue_entries(fx.tenant, fx.queue, &[EntryStatus::Waiting])
+            .await,
+    );
+    assert_eq!(waiting.len(), 1 + JOINERS as usize);
+    assert_eq!(
+        waiting[0].id, second.id,
+        "the refused calls left `second` waiting"
+    );
+    let after = s
+        .audit_logs(fx.tenant, &qms_testkit::newest(1000))
+        .await
+        .expect("audit rows")
+        .len();
+    assert_eq!(
+        after - before,
+        JOINERS as usize,
+        "one audit row per join, none else"
+    );
+    let events = ok("events", s.analytics_events(fx.tenant, fx.queue).await);
+    let calls = events.iter().filter(|e| e.event_type == "called").count();
+    assert_eq!(calls, 1, "only the head's call left an event");
+}
