@@ -90,6 +90,7 @@ class Clients:
             await client.connect(
                 cmd["url"],
                 auth=cmd.get("auth") or {},
+                headers=cmd.get("headers") or {},
                 transports=[cmd.get("transport", "websocket")],
                 wait_timeout=5,
             )

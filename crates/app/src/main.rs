@@ -18,6 +18,8 @@ use std::sync::Arc;
 
 /// Every request allocates many small buffers on both runtime threads and the database
 /// threads; mimalloc spends far less time on them than glibc's allocator (docs/PERFORMANCE.md).
+/// It is built without transparent huge pages (the workspace's `no_thp`), which keep idle
+/// sockets' memory smaller.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

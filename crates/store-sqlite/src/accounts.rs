@@ -21,14 +21,14 @@ impl SqliteStore {
         rows::subscription(&row)
     }
 
+    /// Inline (see [`inline`](crate::inline)): a join reads the merchants for the phone
+    /// number's default country.
     pub(crate) async fn do_merchants(&self, tenant: TenantId) -> StoreResult<Vec<Merchant>> {
-        let rows =
-            sqlx::query("SELECT * FROM merchants WHERE tenant_id = $1 ORDER BY created_at, id")
-                .bind(tid(tenant))
-                .fetch_all(&self.reader)
-                .await
-                .map_err(db_err)?;
-        rows.iter().map(rows::merchant).collect()
+        self.inline.rows(
+            "SELECT * FROM merchants WHERE tenant_id = $1 ORDER BY created_at, id",
+            &[("$1", &tid(tenant))],
+            |r| rows::merchant(r),
+        )
     }
 
     pub(crate) async fn do_user_by_email(

@@ -91,20 +91,20 @@ pub(crate) fn subscription(row: &SqliteRow) -> StoreResult<Subscription> {
     })
 }
 
-pub(crate) fn merchant(row: &SqliteRow) -> StoreResult<Merchant> {
+pub(crate) fn merchant(row: &impl Columns) -> StoreResult<Merchant> {
     Ok(Merchant {
-        id: uuid(row, "id")?,
-        tenant_id: TenantId(uuid(row, "tenant_id")?),
-        business_name: get(row, "business_name")?,
-        email: get(row, "email")?,
-        phone: get(row, "phone")?,
-        business_type: get(row, "business_type")?,
-        timezone: get(row, "timezone")?,
-        country: get(row, "country")?,
-        is_active: get(row, "is_active")?,
-        logo_url: get(row, "logo_url")?,
-        brand_color: get(row, "brand_color")?,
-        banner_image_url: get(row, "banner_image_url")?,
+        id: row.uuid("id")?,
+        tenant_id: TenantId(row.uuid("tenant_id")?),
+        business_name: row.text("business_name")?,
+        email: row.text("email")?,
+        phone: row.text("phone")?,
+        business_type: row.text("business_type")?,
+        timezone: row.text("timezone")?,
+        country: row.text("country")?,
+        is_active: row.flag("is_active")?,
+        logo_url: row.opt_text("logo_url")?,
+        brand_color: row.opt_text("brand_color")?,
+        banner_image_url: row.opt_text("banner_image_url")?,
     })
 }
 

@@ -22,6 +22,9 @@ pub struct Settings {
     pub session_secret: String,
     /// Lifetime of the API tokens answered by `POST /api/auth/login`.
     pub api_token_ttl: Duration,
+    /// How often a staff socket's sign-in is checked again (session ended or expired,
+    /// account deactivated); the socket is disconnected when it no longer holds.
+    pub staff_socket_recheck: Duration,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
     /// When set, `/metrics` needs `Authorization: Bearer <token>`.
@@ -49,6 +52,7 @@ impl std::fmt::Debug for Settings {
             .field("environment", &self.environment)
             .field("session_secret", &"<redacted>")
             .field("api_token_ttl", &self.api_token_ttl)
+            .field("staff_socket_recheck", &self.staff_socket_recheck)
             .field("trusted_proxies", &self.trusted_proxies)
             .field(
                 "metrics_token",
@@ -69,6 +73,7 @@ impl Settings {
             environment: Environment::Development,
             session_secret: session_secret.into(),
             api_token_ttl: Duration::from_secs(15 * 60),
+            staff_socket_recheck: Duration::from_secs(60),
             trusted_proxies: Vec::new(),
             metrics_token: None,
             smtp_url: None,

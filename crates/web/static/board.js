@@ -642,7 +642,16 @@
       if (S.chat) socket.emit('webchat:join', S.chat.entry.sessionId);
       refreshAll();
     });
-    socket.on('disconnect', function () { if (!S.signedOut) setConn('offline', 'Reconnecting\u2026'); });
+    socket.on('disconnect', function (reason) {
+      if (S.signedOut) return;
+      setConn('offline', 'Reconnecting\u2026');
+      // The server let this socket go (the sign-in ended, or it restarted): ask over REST,
+      // which shows the signed-out state when the session is gone, and connect again if not.
+      if (reason === 'io server disconnect') {
+        refreshAll();
+        window.setTimeout(function () { if (!S.signedOut) socket.connect(); }, 1000);
+      }
+    });
     socket.on('connect_error', function () { if (!S.signedOut) setConn('offline', 'Offline; retrying'); });
     socket.on('queue:update', function (ev) {
       if (!ev || !ev.queueId) return;

@@ -6,7 +6,12 @@
 //! rooms of session ids they prove (`auth: {sessionId}` or `customer:join`).
 //!
 //! A staff socket that signed in with a token is disconnected when the token expires (its
-//! rooms go with it); the client reconnects with a fresh token.
+//! rooms go with it); the client reconnects with a fresh token. Every staff socket's sign-in
+//! is also checked again periodically (`Settings::staff_socket_recheck`, a minute by default):
+//! a socket whose browser session ended (signed out, password changed, expired) or whose
+//! account was deactivated or deleted is disconnected then. While it holds, the check counts
+//! as use of the session, as a request from the open dashboard would: a live board keeps its
+//! session until the session's absolute lifetime.
 
 use super::{rooms, webchat};
 use crate::auth::{Claims, Staff};
@@ -218,8 +223,12 @@ fn accept<A: Adapter>(socket: &SocketRef<A>, peer: &Arc<Peer>, state: &AppState)
         .as_ref()
         .and_then(|s| s.expires)
         .map(|exp| disconnect_at(socket.clone(), exp));
+    let recheck = peer
+        .staff
+        .is_some()
+        .then(|| recheck_every(socket.clone(), peer.clone(), state.clone()));
     socket.on_disconnect(move || async move {
-        if let Some(timer) = expiry {
+        for timer in [expiry, recheck].into_iter().flatten() {
             timer.abort();
         }
         metrics::gauge!("realtime_sockets").decrement(1.0);
@@ -237,6 +246,39 @@ fn disconnect_at<A: Adapter>(socket: SocketRef<A>, exp: i64) -> tokio::task::Abo
         tokio::time::sleep(left).await;
         tracing::debug!(sid = %socket.id, "realtime: staff token expired, disconnecting");
         let _ = socket.disconnect();
+    })
+    .abort_handle()
+}
+
+/// Checks a staff socket's sign-in again every `Settings::staff_socket_recheck` and
+/// disconnects the socket once it no longer holds; aborted when the socket goes first.
+fn recheck_every<A: Adapter>(
+    socket: SocketRef<A>,
+    peer: Arc<Peer>,
+    state: AppState,
+) -> tokio::task::AbortHandle {
+    let every = state.settings.staff_socket_recheck;
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let Some(staff) = peer.staff.as_ref() else {
+            return;
+        };
+        loop {
+            ticks.tick().await;
+            let parts = socket.req_parts();
+            let holds = match staff_of(&state, &peer.tenant, parts, staff.token.as_deref()).await {
+                Ok(Some(s)) => s.user.id == staff.user_id,
+                Ok(None) | Err(Refused::Unauthorized) | Err(Refused::Tenant) => false,
+                // The database did not answer: no verdict, try again at the next tick.
+                Err(Refused::Unavailable) => true,
+            };
+            if !holds {
+                tracing::debug!(sid = %socket.id, "realtime: staff sign-in ended, disconnecting");
+                let _ = socket.disconnect();
+                return;
+            }
+        }
     })
     .abort_handle()
 }

@@ -135,7 +135,20 @@ impl Clients {
         auth: Value,
         transport: &str,
     ) -> Result<(), String> {
-        self.send(json!({"cmd": "connect", "id": id, "url": url, "auth": auth, "transport": transport, "reconnection": false}))
+        self.connect_with_headers(id, url, auth, transport, json!({}))
+            .await
+    }
+
+    /// [`Clients::connect`] with extra HTTP headers on the handshake (a session cookie).
+    pub async fn connect_with_headers(
+        &mut self,
+        id: &str,
+        url: &str,
+        auth: Value,
+        transport: &str,
+        headers: Value,
+    ) -> Result<(), String> {
+        self.send(json!({"cmd": "connect", "id": id, "url": url, "auth": auth, "transport": transport, "reconnection": false, "headers": headers}))
             .await;
         let line = self
             .wait(
