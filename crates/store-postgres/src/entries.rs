@@ -19,32 +19,6 @@ use sqlx::{PgConnection, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// Selects entries with, in the same statement, everything their place and estimate need:
-/// the live place (1 + the waiting entries ahead, or 0 when not waiting), the queue's name and
-/// configured pace, and (for waiting entries) the queue's recent call times. `$3` is the start
-/// of the pace window, `$4` the most calls read.
-macro_rules! place_where {
-    ($filter:literal) => {
-        concat!(
-            "SELECT e.*, CASE WHEN e.status = 'waiting' THEN 1 + (
-                SELECT COUNT(*) FROM queue_entries w
-                WHERE w.tenant_id = e.tenant_id AND w.queue_id = e.queue_id
-                  AND w.status = 'waiting'
-                  AND (w.position < e.position OR (w.position = e.position AND w.id < e.id))
-            ) ELSE 0 END AS live_position,
-            q.name AS queue_name, q.average_service_time AS queue_average_service_time,
-            CASE WHEN e.status = 'waiting' THEN ARRAY(
-                SELECT c.called_at FROM queue_entries c
-                WHERE c.tenant_id = e.tenant_id AND c.queue_id = e.queue_id AND c.called_at >= $3
-                ORDER BY c.called_at DESC LIMIT $4
-            ) END AS recent_calls
-            FROM queue_entries e
-            JOIN queues q ON q.id = e.queue_id AND q.tenant_id = e.tenant_id ",
-            $filter
-        )
-    };
-}
-
 /// How an entry is looked up.
 enum EntryKey<'a> {
     Id(Uuid),
@@ -59,22 +33,25 @@ async fn place_in(
     key: EntryKey<'_>,
 ) -> StoreResult<Option<Place>> {
     let now = OffsetDateTime::now_utc();
-    let query = match key {
-        EntryKey::Id(entry_id) => sqlx::query(place_where!("WHERE e.tenant_id = $1 AND e.id = $2"))
-            .bind(tenant.0)
-            .bind(entry_id),
-        EntryKey::Session(session_id) => {
-            sqlx::query(place_where!("WHERE e.tenant_id = $1 AND e.session_id = $2"))
-                .bind(tenant.0)
-                .bind(session_id.to_string())
-        }
+    let (entry_id, session_id) = match key {
+        EntryKey::Id(entry_id) => (Some(entry_id), None),
+        EntryKey::Session(session_id) => (None, Some(session_id)),
     };
-    let row = query
-        .bind(now - wait::PACE_WINDOW)
-        .bind(wait::PACE_SAMPLE as i64)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?;
+    // One statement, the tenant setting included (migration 0006), so that a read needs no
+    // transaction of its own.
+    let row = sqlx::query(
+        "SELECT (p.entry).*, p.live_position, p.queue_name, p.queue_average_service_time,
+             p.recent_calls
+         FROM qms_place($1, $2, $3, $4, $5) p",
+    )
+    .bind(tenant.0)
+    .bind(entry_id)
+    .bind(session_id)
+    .bind(now - wait::PACE_WINDOW)
+    .bind(wait::PACE_SAMPLE as i64)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?;
     let Some(row) = row else { return Ok(None) };
     let mut entry = rows::entry(&row)?;
     if entry.status == EntryStatus::Waiting {
@@ -151,10 +128,9 @@ impl PgStore {
         tenant: TenantId,
         session_id: &str,
     ) -> StoreResult<Option<Place>> {
-        let mut tx = self.tenant_tx(tenant).await?;
-        let place = place_in(&mut tx, tenant, EntryKey::Session(session_id)).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(place)
+        // Outside a transaction: `qms_place` sets the tenant for its own statement.
+        let mut conn = self.pool().acquire().await.map_err(db_err)?;
+        place_in(&mut conn, tenant, EntryKey::Session(session_id)).await
     }
 
     pub(crate) async fn do_queue_entries(

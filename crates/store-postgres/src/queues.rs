@@ -1,7 +1,8 @@
 //! Queues with their settings and live numbers.
 //!
 //! The `*_in` helpers run on a connection that is already inside a tenant transaction, so a
-//! method can read a queue, its pace and its entries from one snapshot.
+//! method can read a queue, its pace and its entries from one snapshot; the summaries (one
+//! statement that sets the tenant itself) also run outside one.
 
 use crate::journal::{self, Audit};
 use crate::rows::{self, now};
@@ -30,8 +31,9 @@ pub(crate) async fn queue_in(
 }
 
 /// The tenant's queues (or the one queue `only`) with their live numbers and pace (minutes
-/// per turn), in one statement: the counts and the recent call times are subqueries on the
-/// `(queue_id, status, position)` and `(queue_id, called_at)` indexes.
+/// per turn), in one statement (`qms_queue_summaries`, migration 0006, which also sets the
+/// tenant, so it may run outside a transaction): the counts and the recent call times are
+/// subqueries on the `(queue_id, status, position, id)` and `(queue_id, called_at)` indexes.
 pub(crate) async fn summaries_in(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -39,24 +41,13 @@ pub(crate) async fn summaries_in(
 ) -> StoreResult<Vec<(QueueSummary, f64)>> {
     let now = OffsetDateTime::now_utc();
     let rows = sqlx::query(
-        "SELECT q.*,
-            (SELECT COUNT(*) FROM queue_entries w
-             WHERE w.tenant_id = q.tenant_id AND w.queue_id = q.id AND w.status = 'waiting')
-                AS waiting_count,
-            (SELECT COUNT(*) FROM queue_entries w
-             WHERE w.tenant_id = q.tenant_id AND w.queue_id = q.id AND w.status = 'called')
-                AS called_count,
-            ARRAY(SELECT c.called_at FROM queue_entries c
-                  WHERE c.tenant_id = q.tenant_id AND c.queue_id = q.id AND c.called_at >= $2
-                  ORDER BY c.called_at DESC LIMIT $3) AS recent_calls
-         FROM queues q
-         WHERE q.tenant_id = $1 AND ($4::uuid IS NULL OR q.id = $4)
-         ORDER BY q.created_at, q.id",
+        "SELECT (s.queue).*, s.waiting_count, s.called_count, s.recent_calls
+         FROM qms_queue_summaries($1, $2, $3, $4) s",
     )
     .bind(tenant.0)
+    .bind(only)
     .bind(now - wait::PACE_WINDOW)
     .bind(wait::PACE_SAMPLE as i64)
-    .bind(only)
     .fetch_all(conn)
     .await
     .map_err(db_err)?;
@@ -115,9 +106,9 @@ impl PgStore {
     }
 
     pub(crate) async fn do_list_queues(&self, tenant: TenantId) -> StoreResult<Vec<QueueSummary>> {
-        let mut tx = self.tenant_tx(tenant).await?;
-        let list = summaries_in(&mut tx, tenant, None).await?;
-        tx.commit().await.map_err(db_err)?;
+        // Outside a transaction: the statement sets the tenant for itself.
+        let mut conn = self.pool().acquire().await.map_err(db_err)?;
+        let list = summaries_in(&mut conn, tenant, None).await?;
         Ok(list.into_iter().map(|(s, _)| s).collect())
     }
 
@@ -126,9 +117,8 @@ impl PgStore {
         tenant: TenantId,
         queue_id: Uuid,
     ) -> StoreResult<QueueStats> {
-        let mut tx = self.tenant_tx(tenant).await?;
-        let summary = summary_in(&mut tx, tenant, queue_id).await?;
-        tx.commit().await.map_err(db_err)?;
+        let mut conn = self.pool().acquire().await.map_err(db_err)?;
+        let summary = summary_in(&mut conn, tenant, queue_id).await?;
         summary.map(|(s, _)| s.stats).ok_or(StoreError::NotFound)
     }
 

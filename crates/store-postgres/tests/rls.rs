@@ -328,3 +328,65 @@ async fn databases_migrating_at_once_share_the_role() {
     let three = with_fresh_database(&server3, connect_and_create);
     tokio::join!(one, two, three);
 }
+
+/// `qms_place` (migration 0006) sets the tenant for its own statement only: it answers an
+/// entry to its tenant, nothing to another tenant that names it, and leaves no tenant set on
+/// the connection afterwards.
+#[tokio::test]
+async fn the_place_function_sets_the_tenant_for_its_own_statement_only() {
+    let Some(server) = server_url() else { return };
+    with_fresh_database(&server, |opts| async move {
+        // One connection, so the check after the call runs where the call ran.
+        let store = PgStore::connect_with_options(opts.clone(), Some(1))
+            .await
+            .expect("connect");
+        let a = new_tenant(&store, "alpha").await;
+        let b = new_tenant(&store, "bravo").await;
+        queue_with_customer(&store, &a, "+60123456789").await;
+        // The entry's keys, read as the tenant.
+        let mut tx = store.tenant_tx(a.tenant.id).await.expect("tenant tx");
+        let (entry, session): (Uuid, String) =
+            sqlx::query_as("SELECT id, session_id FROM queue_entries")
+                .fetch_one(&mut *tx)
+                .await
+                .expect("A's entry");
+        tx.rollback().await.expect("rollback");
+        let mut conn = store.pool().acquire().await.expect("connection");
+
+        let place = |tenant: TenantId, entry: Option<Uuid>, session: Option<String>| {
+            sqlx::query_scalar::<_, Uuid>(
+                "SELECT (p.entry).id FROM qms_place($1, $2, $3, now() - interval '2 hours', 12) p",
+            )
+            .bind(tenant.0)
+            .bind(entry)
+            .bind(session)
+        };
+        let found = place(a.tenant.id, None, Some(session.clone()))
+            .fetch_optional(&mut *conn)
+            .await
+            .expect("by session");
+        assert_eq!(found, Some(entry), "the tenant finds its entry by session");
+        let found = place(a.tenant.id, Some(entry), None)
+            .fetch_optional(&mut *conn)
+            .await
+            .expect("by id");
+        assert_eq!(found, Some(entry), "and by id");
+        for (entry, session) in [(Some(entry), None), (None, Some(session.clone()))] {
+            let found = place(b.tenant.id, entry, session)
+                .fetch_optional(&mut *conn)
+                .await
+                .expect("from B");
+            assert_eq!(found, None, "another tenant gets nothing");
+        }
+        // Outside a transaction the setting ended with the call: no tenant, no rows.
+        let setting: Option<String> =
+            sqlx::query_scalar("SELECT NULLIF(current_setting('app.tenant_id', true), '')")
+                .fetch_one(&mut *conn)
+                .await
+                .expect("setting");
+        assert_eq!(setting, None, "no tenant left set on the connection");
+        let rows = tenant_ids(&mut conn, "queue_entries").await;
+        assert!(rows.is_empty(), "no rows visible after the call: {rows:?}");
+    })
+    .await;
+}

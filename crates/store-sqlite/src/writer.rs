@@ -145,7 +145,10 @@ fn run_group(conn: &Connection, mut group: Vec<Box<dyn GroupedJob>>) {
     let written = statement("BEGIN IMMEDIATE").and_then(|()| {
         for job in &mut group {
             statement("SAVEPOINT job")?;
-            if !job.run(conn) {
+            // A body that panics fails alone (its caller hears "never ran"), like a refusal:
+            // the thread and the rest of the group go on.
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(conn)));
+            if !matches!(ran, Ok(true)) {
                 statement("ROLLBACK TO job")?;
             }
             statement("RELEASE job")?;
