@@ -1,5 +1,6 @@
 -- The hottest reads in one statement each, the tenant setting included: a customer's place
--- (qms_place) and the queues with their live numbers (qms_queue_summaries).
+-- (qms_place), the queues with their live numbers (qms_queue_summaries), and the queue and the
+-- merchants a join reads first (qms_queue, qms_merchants).
 --
 -- qms_place(tenant, entry id or
 -- NULL, session id or NULL, start of the pace window, calls sampled) sets app.tenant_id for the
@@ -74,3 +75,26 @@ END
 $$;
 
 GRANT EXECUTE ON FUNCTION qms_queue_summaries(uuid, uuid, timestamptz, bigint) TO qms_app;
+
+-- qms_queue(tenant, queue) and qms_merchants(tenant): the queue row, and the tenant's merchants
+-- (oldest first), with the tenant set as above.
+CREATE FUNCTION qms_queue(p_tenant uuid, p_queue uuid)
+RETURNS SETOF queues
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER AS $$
+BEGIN
+    PERFORM set_config('app.tenant_id', p_tenant::text, true);
+    RETURN QUERY SELECT * FROM queues q WHERE q.tenant_id = p_tenant AND q.id = p_queue;
+END
+$$;
+
+CREATE FUNCTION qms_merchants(p_tenant uuid)
+RETURNS SETOF merchants
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER AS $$
+BEGIN
+    PERFORM set_config('app.tenant_id', p_tenant::text, true);
+    RETURN QUERY SELECT * FROM merchants m WHERE m.tenant_id = p_tenant ORDER BY m.created_at, m.id;
+END
+$$;
+
+GRANT EXECUTE ON FUNCTION qms_queue(uuid, uuid) TO qms_app;
+GRANT EXECUTE ON FUNCTION qms_merchants(uuid) TO qms_app;

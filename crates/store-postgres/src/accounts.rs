@@ -23,14 +23,12 @@ impl PgStore {
     }
 
     pub(crate) async fn do_merchants(&self, tenant: TenantId) -> StoreResult<Vec<Merchant>> {
-        let mut tx = self.tenant_tx(tenant).await?;
-        let rows =
-            sqlx::query("SELECT * FROM merchants WHERE tenant_id = $1 ORDER BY created_at, id")
-                .bind(tenant.0)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
+        // One statement that sets the tenant itself (migration 0006): every join reads this.
+        let rows = sqlx::query("SELECT * FROM qms_merchants($1)")
+            .bind(tenant.0)
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
         rows.iter().map(rows::merchant).collect()
     }
 

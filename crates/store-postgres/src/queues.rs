@@ -15,21 +15,6 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// The queue of the tenant, if any.
-pub(crate) async fn queue_in(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    queue_id: Uuid,
-) -> StoreResult<Option<Queue>> {
-    let row = sqlx::query("SELECT * FROM queues WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant.0)
-        .bind(queue_id)
-        .fetch_optional(conn)
-        .await
-        .map_err(db_err)?;
-    row.as_ref().map(rows::queue).transpose()
-}
-
 /// The tenant's queues (or the one queue `only`) with their live numbers and pace (minutes
 /// per turn), in one statement (`qms_queue_summaries`, migration 0006, which also sets the
 /// tenant, so it may run outside a transaction): the counts and the recent call times are
@@ -99,10 +84,14 @@ impl PgStore {
         tenant: TenantId,
         queue_id: Uuid,
     ) -> StoreResult<Option<Queue>> {
-        let mut tx = self.tenant_tx(tenant).await?;
-        let queue = queue_in(&mut tx, tenant, queue_id).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(queue)
+        // One statement that sets the tenant itself (migration 0006).
+        let row = sqlx::query("SELECT * FROM qms_queue($1, $2)")
+            .bind(tenant.0)
+            .bind(queue_id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(rows::queue).transpose()
     }
 
     pub(crate) async fn do_list_queues(&self, tenant: TenantId) -> StoreResult<Vec<QueueSummary>> {

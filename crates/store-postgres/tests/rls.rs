@@ -329,11 +329,12 @@ async fn databases_migrating_at_once_share_the_role() {
     tokio::join!(one, two, three);
 }
 
-/// `qms_place` (migration 0006) sets the tenant for its own statement only: it answers an
-/// entry to its tenant, nothing to another tenant that names it, and leaves no tenant set on
-/// the connection afterwards.
+/// The read functions of migration 0006 set the tenant for their own statement only:
+/// `qms_place` answers an entry to its tenant and nothing to another tenant that names it (so
+/// does `qms_queue` for a queue, and `qms_merchants` lists the tenant's own), and no tenant
+/// stays set on the connection afterwards.
 #[tokio::test]
-async fn the_place_function_sets_the_tenant_for_its_own_statement_only() {
+async fn the_read_functions_set_the_tenant_for_their_own_statement_only() {
     let Some(server) = server_url() else { return };
     with_fresh_database(&server, |opts| async move {
         // One connection, so the check after the call runs where the call ran.
@@ -342,7 +343,7 @@ async fn the_place_function_sets_the_tenant_for_its_own_statement_only() {
             .expect("connect");
         let a = new_tenant(&store, "alpha").await;
         let b = new_tenant(&store, "bravo").await;
-        queue_with_customer(&store, &a, "+60123456789").await;
+        let queue = queue_with_customer(&store, &a, "+60123456789").await;
         // The entry's keys, read as the tenant.
         let mut tx = store.tenant_tx(a.tenant.id).await.expect("tenant tx");
         let (entry, session): (Uuid, String) =
@@ -378,6 +379,27 @@ async fn the_place_function_sets_the_tenant_for_its_own_statement_only() {
                 .expect("from B");
             assert_eq!(found, None, "another tenant gets nothing");
         }
+        // The queue and merchants functions (same migration) answer the same way.
+        let found: Option<Uuid> = sqlx::query_scalar("SELECT id FROM qms_queue($1, $2)")
+            .bind(a.tenant.id.0)
+            .bind(queue)
+            .fetch_optional(&mut *conn)
+            .await
+            .expect("queue");
+        assert_eq!(found, Some(queue));
+        let found: Option<Uuid> = sqlx::query_scalar("SELECT id FROM qms_queue($1, $2)")
+            .bind(b.tenant.id.0)
+            .bind(queue)
+            .fetch_optional(&mut *conn)
+            .await
+            .expect("queue from B");
+        assert_eq!(found, None, "another tenant does not get the queue");
+        let owners: Vec<Uuid> = sqlx::query_scalar("SELECT tenant_id FROM qms_merchants($1)")
+            .bind(b.tenant.id.0)
+            .fetch_all(&mut *conn)
+            .await
+            .expect("merchants");
+        assert!(!owners.is_empty() && owners.iter().all(|t| *t == b.tenant.id.0));
         // Outside a transaction the setting ended with the call: no tenant, no rows.
         let setting: Option<String> =
             sqlx::query_scalar("SELECT NULLIF(current_setting('app.tenant_id', true), '')")
