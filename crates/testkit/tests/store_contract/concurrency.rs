@@ -1,7 +1,7 @@
 //! Concurrency: many staff calling the next customer at once never share or skip one, and many
 //! customers joining at once get distinct tickets and a dense line.
 
-use crate::common::assert_line;
+use crate::common::{apply, assert_line, join};
 use qms_domain::entry::EntryStatus;
 use qms_store::{Joined, QueueEntry, Store, StoreError};
 use qms_testkit::{Fixture, TestDb, new_entry, ok, phone};
@@ -329,42 +329,9 @@ async fn refused_changes_among_concurrent_ones_leave_nothing_and_undo_nothing() 
     let db = TestDb::new().await;
     let fx = db.tenant("mixed").await;
     let s = &*db.store;
-    let head = ok(
-        "join",
-        s.join_queue(
-            fx.tenant,
-            fx.queue,
-            new_entry("Head", &phone(9000)),
-            &fx.staff(),
-            OffsetDateTime::now_utc(),
-        )
-        .await,
-    );
-    let second = ok(
-        "join",
-        s.join_queue(
-            fx.tenant,
-            fx.queue,
-            new_entry("Second", &phone(9001)),
-            &fx.staff(),
-            OffsetDateTime::now_utc(),
-        )
-        .await,
-    );
-    let (Joined::Created(head), Joined::Created(second)) = (head, second) else {
-        panic!("two new places expected");
-    };
-    ok(
-        "call",
-        s.transition(
-            fx.tenant,
-            fx.queue,
-            head.id,
-            qms_domain::entry::Transition::Call,
-            &fx.staff(),
-        )
-        .await,
-    );
+    let head = join(s, &fx, "Head", &phone(9000)).await;
+    let second = join(s, &fx, "Second", &phone(9001)).await;
+    apply(s, &fx, head.id, qms_domain::entry::Transition::Call).await;
     let before = s
         .audit_logs(fx.tenant, &qms_testkit::newest(1000))
         .await
