@@ -261,19 +261,10 @@ fn recheck_every<A: Adapter>(
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let Some(staff) = peer.staff.as_ref() else {
-            return;
-        };
         loop {
             ticks.tick().await;
-            let parts = socket.req_parts();
-            let holds = match staff_of(&state, &peer.tenant, parts, staff.token.as_deref()).await {
-                Ok(Some(s)) => s.user.id == staff.user_id,
-                Ok(None) | Err(Refused::Unauthorized) | Err(Refused::Tenant) => false,
-                // The database did not answer: no verdict, try again at the next tick.
-                Err(Refused::Unavailable) => true,
-            };
-            if !holds {
+            // No verdict (the database did not answer): the next tick decides.
+            if staff_verdict(&socket, &peer, &state).await == Some(false) {
                 tracing::debug!(sid = %socket.id, "realtime: staff sign-in ended, disconnecting");
                 let _ = socket.disconnect();
                 return;
@@ -283,18 +274,27 @@ fn recheck_every<A: Adapter>(
     .abort_handle()
 }
 
-/// Checks again that a staff socket's member may act (active account, token not expired).
+/// Checks again that a staff socket's member may act (active account, token not expired);
+/// refuses when the database does not answer.
 pub async fn staff_still_valid<A: Adapter>(
     socket: &SocketRef<A>,
     peer: &Peer,
     state: &AppState,
 ) -> bool {
-    let Some(staff) = &peer.staff else {
-        return false;
-    };
+    staff_verdict(socket, peer, state).await == Some(true)
+}
+
+/// Whether a socket's staff sign-in still holds: `None` when the database did not answer.
+async fn staff_verdict<A: Adapter>(
+    socket: &SocketRef<A>,
+    peer: &Peer,
+    state: &AppState,
+) -> Option<bool> {
+    let staff = peer.staff.as_ref()?;
     let parts = socket.req_parts();
     match staff_of(state, &peer.tenant, parts, staff.token.as_deref()).await {
-        Ok(Some(s)) => s.user.id == staff.user_id,
-        _ => false,
+        Ok(Some(s)) => Some(s.user.id == staff.user_id),
+        Ok(None) | Err(Refused::Unauthorized) | Err(Refused::Tenant) => Some(false),
+        Err(Refused::Unavailable) => None,
     }
 }
