@@ -335,6 +335,12 @@ impl PgStore {
         journal::audit(&mut tx, tenant, actor, audit, now).await?;
         let entry = entry_by_id_in(&mut tx, tenant, entry_id).await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(Joined::Created(entry))
+        // The queue's numbers after the commit (the statement sets the tenant itself), so that
+        // the queue's lock is not held for them.
+        let mut conn = self.pool().acquire().await.map_err(db_err)?;
+        let (queue, _) = summary_in(&mut conn, tenant, queue_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(Joined::Created(entry, Box::new(queue)))
     }
 }

@@ -48,7 +48,7 @@ async fn joins_and_moves_follow_the_rules() {
             let joined = store
                 .join_queue(tid, q.id, customer("C", phone), &sys, now())
                 .await;
-            let Ok(Joined::Created(e)) = joined else {
+            let Ok(Joined::Created(e, _)) = joined else {
                 panic!("created: {joined:?}")
             };
             assert_eq!(e.ticket_number, format!("M-00{}", i + 1));
@@ -69,7 +69,7 @@ async fn joins_and_moves_follow_the_rules() {
         let first = store
             .join_queue(tid, q.id, keyed.clone(), &sys, now())
             .await;
-        let Ok(Joined::Created(first)) = first else {
+        let Ok(Joined::Created(first, _)) = first else {
             panic!("created: {first:?}")
         };
         keyed.session_id = "another-session".into();
@@ -433,7 +433,7 @@ async fn concurrent_joins_get_distinct_tickets_and_places() {
             }));
         }
         for task in tasks {
-            assert!(matches!(task.await.expect("task"), Ok(Joined::Created(_))));
+            assert!(matches!(task.await.expect("task"), Ok(Joined::Created(..))));
         }
         let waiting = store
             .queue_entries(tid, q.id, &[EntryStatus::Waiting])

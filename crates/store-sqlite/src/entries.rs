@@ -10,7 +10,7 @@ use crate::inline;
 use crate::journal::{self, Audit};
 use crate::rows::Columns;
 use crate::rows::{self, id, ms, tid};
-use crate::{SqliteStore, db_err, moves};
+use crate::{SqliteStore, db_err, moves, queues};
 use qms_domain::TenantId;
 use qms_domain::entry::{self as rules, EntryStatus, Transition};
 use qms_domain::queue::{self as hours, Opening};
@@ -54,50 +54,15 @@ macro_rules! place_where {
 const _: () = assert!(wait::PACE_SAMPLE == 12, "the pace statements say LIMIT 12");
 
 impl SqliteStore {
-    /// Reads one entry of the tenant by a column value, with live place, estimate and queue
-    /// name, in one statement.
-    async fn place_where(
-        &self,
-        tenant: TenantId,
-        column: &'static str,
-        value: String,
-    ) -> StoreResult<Option<Place>> {
-        let sql = match column {
-            "session_id" => place_where!("WHERE e.tenant_id = $1 AND e.session_id = $2"),
-            _ => place_where!("WHERE e.tenant_id = $1 AND e.id = $2"),
-        };
-        let now = OffsetDateTime::now_utc();
-        let since = ms(now - wait::PACE_WINDOW);
-        let params: &[(&str, &dyn ToSql)] = &[("$1", &tid(tenant)), ("$2", &value), ("$3", &since)];
-        self.inline.row(sql, params, |row| {
-            let mut entry = rows::entry(row)?;
-            if entry.status == EntryStatus::Waiting {
-                let calls = rows::time_list(row, "recent_calls")?;
-                let configured = row.int32("queue_average_service_time")?;
-                let turn = wait::minutes_per_turn(&calls, now, configured);
-                entry.estimated_wait_time = wait::estimate_minutes(entry.position, turn);
-            }
-            Ok(Place {
-                entry,
-                queue_name: row.text("queue_name")?,
-            })
-        })
-    }
-
+    /// A customer's place by their session key, read inline ([`place_on`]).
     pub(crate) async fn do_place_by_session(
         &self,
         tenant: TenantId,
         session_id: &str,
     ) -> StoreResult<Option<Place>> {
-        self.place_where(tenant, "session_id", session_id.to_string())
-            .await
-    }
-
-    async fn entry_by_id(&self, tenant: TenantId, entry_id: Uuid) -> StoreResult<QueueEntry> {
-        self.place_where(tenant, "id", id(entry_id))
-            .await?
-            .map(|p| p.entry)
-            .ok_or(StoreError::NotFound)
+        let now = OffsetDateTime::now_utc();
+        self.inline
+            .with(|conn| place_on(conn, tenant, PlaceKey::Session, session_id, now))
     }
 
     pub(crate) async fn do_queue_entries(
@@ -202,19 +167,24 @@ impl SqliteStore {
         now: OffsetDateTime,
     ) -> StoreResult<Joined> {
         let actor = actor.clone();
-        let step = self
-            .engine
-            .transact(move |tx| join_in(tx, tenant, queue_id, &new, &actor, now))
-            .await?;
-        Ok(match step {
-            JoinStep::Created(e) => Joined::Created(self.entry_by_id(tenant, e).await?),
-            JoinStep::Replayed(e) => Joined::Replayed(self.entry_by_id(tenant, e).await?),
-            JoinStep::Existing(e) => Joined::Existing(self.entry_by_id(tenant, e).await?),
-        })
+        self.engine
+            .transact(move |tx| {
+                Ok(match join_in(tx, tenant, queue_id, &new, &actor, now)? {
+                    JoinStep::Created(e) => {
+                        let queue = queues::summaries_on(tx, tenant, Some(queue_id), now)?
+                            .pop()
+                            .ok_or(StoreError::NotFound)?;
+                        Joined::Created(entry_on(tx, tenant, e, now)?, Box::new(queue.0))
+                    }
+                    JoinStep::Replayed(e) => Joined::Replayed(entry_on(tx, tenant, e, now)?),
+                    JoinStep::Existing(e) => Joined::Existing(entry_on(tx, tenant, e, now)?),
+                })
+            })
+            .await
     }
 
-    /// A move of the state machine on the engine's write connection; the entry is then read
-    /// inline.
+    /// A move of the state machine on the engine's write connection, which then reads the
+    /// entry as the move left it.
     pub(crate) async fn do_transition(
         &self,
         tenant: TenantId,
@@ -226,10 +196,10 @@ impl SqliteStore {
         let (actor, now) = (actor.clone(), OffsetDateTime::now_utc());
         self.engine
             .transact(move |c| {
-                moves::apply_in(c, tenant, queue_id, entry_id, transition, &actor, now)
+                moves::apply_in(c, tenant, queue_id, entry_id, transition, &actor, now)?;
+                entry_on(c, tenant, entry_id, now)
             })
-            .await?;
-        self.entry_by_id(tenant, entry_id).await
+            .await
     }
 
     pub(crate) async fn do_call_next(
@@ -239,11 +209,12 @@ impl SqliteStore {
         actor: &Actor,
     ) -> StoreResult<QueueEntry> {
         let (actor, now) = (actor.clone(), OffsetDateTime::now_utc());
-        let entry_id = self
-            .engine
-            .transact(move |c| moves::call_next_in(c, tenant, queue_id, &actor, now))
-            .await?;
-        self.entry_by_id(tenant, entry_id).await
+        self.engine
+            .transact(move |c| {
+                let entry_id = moves::call_next_in(c, tenant, queue_id, &actor, now)?;
+                entry_on(c, tenant, entry_id, now)
+            })
+            .await
     }
 
     pub(crate) async fn do_call_bulk(
@@ -254,15 +225,14 @@ impl SqliteStore {
         actor: &Actor,
     ) -> StoreResult<Vec<QueueEntry>> {
         let (actor, now) = (actor.clone(), OffsetDateTime::now_utc());
-        let ids = self
-            .engine
-            .transact(move |c| moves::call_bulk_in(c, tenant, queue_id, selection, &actor, now))
-            .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for entry_id in ids {
-            out.push(self.entry_by_id(tenant, entry_id).await?);
-        }
-        Ok(out)
+        self.engine
+            .transact(move |c| {
+                moves::call_bulk_in(c, tenant, queue_id, selection, &actor, now)?
+                    .into_iter()
+                    .map(|entry_id| entry_on(c, tenant, entry_id, now))
+                    .collect()
+            })
+            .await
     }
 
     pub(crate) async fn do_reorder(
@@ -290,11 +260,12 @@ impl SqliteStore {
             OffsetDateTime::now_utc(),
             session_id.to_string(),
         );
-        let entry_id = self
-            .engine
-            .transact(move |c| moves::cancel_by_customer_in(c, tenant, &session, &actor, now))
-            .await?;
-        self.entry_by_id(tenant, entry_id).await
+        self.engine
+            .transact(move |c| {
+                let entry_id = moves::cancel_by_customer_in(c, tenant, &session, &actor, now)?;
+                entry_on(c, tenant, entry_id, now)
+            })
+            .await
     }
 
     pub(crate) async fn do_analytics_events(
@@ -329,7 +300,59 @@ fn parse_id(s: &str) -> StoreResult<Uuid> {
     Uuid::parse_str(s).map_err(StoreError::backend)
 }
 
-/// What a join did, by entry id (read back after the commit).
+/// Which column [`place_on`] finds an entry by.
+#[derive(Clone, Copy)]
+enum PlaceKey {
+    Id,
+    Session,
+}
+
+/// One entry of the tenant by id or session, with its live place, estimate (from the queue's
+/// pace as of `now`) and queue name, in one statement on `conn`: an inline reader's, or the
+/// write connection's inside a change (whose page cache the change itself has just warmed;
+/// a reader's is emptied by every commit).
+fn place_on(
+    conn: &rusqlite::Connection,
+    tenant: TenantId,
+    by: PlaceKey,
+    value: &str,
+    now: OffsetDateTime,
+) -> StoreResult<Option<Place>> {
+    let sql = match by {
+        PlaceKey::Session => place_where!("WHERE e.tenant_id = $1 AND e.session_id = $2"),
+        PlaceKey::Id => place_where!("WHERE e.tenant_id = $1 AND e.id = $2"),
+    };
+    let since = ms(now - wait::PACE_WINDOW);
+    let params: &[(&str, &dyn ToSql)] = &[("$1", &tid(tenant)), ("$2", &value), ("$3", &since)];
+    let mut places = inline::rows_on(conn, sql, params, |row| {
+        let mut entry = rows::entry(row)?;
+        if entry.status == EntryStatus::Waiting {
+            let calls = rows::time_list(row, "recent_calls")?;
+            let configured = row.int32("queue_average_service_time")?;
+            let turn = wait::minutes_per_turn(&calls, now, configured);
+            entry.estimated_wait_time = wait::estimate_minutes(entry.position, turn);
+        }
+        Ok(Place {
+            entry,
+            queue_name: row.text("queue_name")?,
+        })
+    })?;
+    Ok(places.pop())
+}
+
+/// The entry a change just made or moved, read inside that change.
+fn entry_on(
+    conn: &rusqlite::Connection,
+    tenant: TenantId,
+    entry_id: Uuid,
+    now: OffsetDateTime,
+) -> StoreResult<QueueEntry> {
+    place_on(conn, tenant, PlaceKey::Id, &id(entry_id), now)?
+        .map(|p| p.entry)
+        .ok_or(StoreError::NotFound)
+}
+
+/// What a join did, by entry id.
 enum JoinStep {
     Created(Uuid),
     Replayed(Uuid),

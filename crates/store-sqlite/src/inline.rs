@@ -74,6 +74,14 @@ impl InlineReaders {
         rows_on(&conn, sql, params, map)
     }
 
+    /// Runs `body` on a free connection.
+    pub(crate) fn with<T>(
+        &self,
+        body: impl FnOnce(&Connection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        body(&*self.connection()?)
+    }
+
     /// Runs `sql` and maps its first row, if any.
     pub(crate) fn row<T>(
         &self,

@@ -3,7 +3,7 @@
 use crate::journal::{self, Audit};
 use crate::rows::Columns;
 use crate::rows::{self, id, ms, tid};
-use crate::{SqliteStore, db_err};
+use crate::{SqliteStore, db_err, inline};
 use qms_domain::TenantId;
 use qms_domain::queue::QueueSettings;
 use qms_domain::wait;
@@ -28,43 +28,14 @@ impl SqliteStore {
         )
     }
 
-    /// The tenant's queues (or the one queue `only`) with their live numbers and pace
-    /// (minutes per turn), in one statement: the counts and the recent call times are
-    /// subqueries on the `(queue_id, status, position)` and `(queue_id, called_at)` indexes.
-    /// `LIMIT 12` is [`wait::PACE_SAMPLE`] spelt out (see `entries::place_where!`).
     async fn summaries(
         &self,
         tenant: TenantId,
         only: Option<Uuid>,
     ) -> StoreResult<Vec<(QueueSummary, f64)>> {
         let now = OffsetDateTime::now_utc();
-        let since = ms(now - wait::PACE_WINDOW);
-        let only = only.map(id);
-        let params: &[(&str, &dyn ToSql)] = &[("$1", &tid(tenant)), ("$2", &since), ("$3", &only)];
-        self.inline.rows(
-            "SELECT q.*,
-                (SELECT COUNT(*) FROM queue_entries w
-                 WHERE w.queue_id = q.id AND w.status = 'waiting') AS waiting_count,
-                (SELECT COUNT(*) FROM queue_entries w
-                 WHERE w.queue_id = q.id AND w.status = 'called') AS called_count,
-                (SELECT group_concat(called_at) FROM (
-                    SELECT c.called_at FROM queue_entries c
-                    WHERE c.queue_id = q.id AND c.called_at >= $2
-                    ORDER BY c.called_at DESC LIMIT 12
-                )) AS recent_calls
-             FROM queues q
-             WHERE q.tenant_id = $1 AND ($3 IS NULL OR q.id = $3)
-             ORDER BY q.created_at, q.id",
-            params,
-            |r| {
-                let queue = rows::queue(r)?;
-                let calls = rows::time_list(r, "recent_calls")?;
-                let turn = wait::minutes_per_turn(&calls, now, queue.settings.average_service_time);
-                let stats =
-                    QueueStats::from_counts(r.int("waiting_count")?, r.int("called_count")?, turn);
-                Ok((QueueSummary { queue, stats }, turn))
-            },
-        )
+        self.inline
+            .with(|conn| summaries_on(conn, tenant, only, now))
     }
 
     /// One queue with its live numbers and pace.
@@ -441,4 +412,45 @@ impl SqliteStore {
         journal::audit(&mut tx, tenant, actor, audit, now).await?;
         tx.commit().await.map_err(db_err)
     }
+}
+
+/// The tenant's queues (or the one queue `only`) with their live numbers and pace (minutes per
+/// turn, as of `now`), in one statement on `conn` (an inline reader's, or the write
+/// connection's inside a change): the counts and the recent call times are subqueries on the
+/// `(queue_id, status, position)` and `(queue_id, called_at)` indexes. `LIMIT 12` is
+/// [`wait::PACE_SAMPLE`] spelt out (see `entries::place_where!`).
+pub(crate) fn summaries_on(
+    conn: &rusqlite::Connection,
+    tenant: TenantId,
+    only: Option<Uuid>,
+    now: OffsetDateTime,
+) -> StoreResult<Vec<(QueueSummary, f64)>> {
+    let since = ms(now - wait::PACE_WINDOW);
+    let only = only.map(id);
+    let params: &[(&str, &dyn ToSql)] = &[("$1", &tid(tenant)), ("$2", &since), ("$3", &only)];
+    inline::rows_on(
+        conn,
+        "SELECT q.*,
+            (SELECT COUNT(*) FROM queue_entries w
+             WHERE w.queue_id = q.id AND w.status = 'waiting') AS waiting_count,
+            (SELECT COUNT(*) FROM queue_entries w
+             WHERE w.queue_id = q.id AND w.status = 'called') AS called_count,
+            (SELECT group_concat(called_at) FROM (
+                SELECT c.called_at FROM queue_entries c
+                WHERE c.queue_id = q.id AND c.called_at >= $2
+                ORDER BY c.called_at DESC LIMIT 12
+            )) AS recent_calls
+         FROM queues q
+         WHERE q.tenant_id = $1 AND ($3 IS NULL OR q.id = $3)
+         ORDER BY q.created_at, q.id",
+        params,
+        |r| {
+            let queue = rows::queue(r)?;
+            let calls = rows::time_list(r, "recent_calls")?;
+            let turn = wait::minutes_per_turn(&calls, now, queue.settings.average_service_time);
+            let stats =
+                QueueStats::from_counts(r.int("waiting_count")?, r.int("called_count")?, turn);
+            Ok((QueueSummary { queue, stats }, turn))
+        },
+    )
 }

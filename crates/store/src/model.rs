@@ -326,8 +326,9 @@ pub struct Place {
 /// The answer to a join.
 #[derive(Debug, Clone)]
 pub enum Joined {
-    /// A new place in line.
-    Created(QueueEntry),
+    /// A new place in line, and its queue with the numbers as that join left them (what the
+    /// realtime events of the join need, read by the change itself).
+    Created(QueueEntry, Box<QueueSummary>),
     /// The same request again (same `Idempotency-Key`): the place it made the first time.
     Replayed(QueueEntry),
     /// This phone already waits in this queue: that place.
@@ -337,7 +338,7 @@ pub enum Joined {
 impl Joined {
     pub fn entry(&self) -> &QueueEntry {
         match self {
-            Joined::Created(e) | Joined::Replayed(e) | Joined::Existing(e) => e,
+            Joined::Created(e, _) | Joined::Replayed(e) | Joined::Existing(e) => e,
         }
     }
 }

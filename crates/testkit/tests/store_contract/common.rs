@@ -119,7 +119,7 @@ pub async fn join_with(store: &dyn Store, fx: &Fixture, new: NewEntry) -> QueueE
         )
         .await;
     match joined {
-        Ok(Joined::Created(e)) => e,
+        Ok(Joined::Created(e, _)) => e,
         other => panic!("expected a new place, got {other:?}"),
     }
 }

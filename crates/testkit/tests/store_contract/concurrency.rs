@@ -82,7 +82,7 @@ async fn concurrent_callers_never_share_or_skip_a_customer() {
             )
             .await;
         match r {
-            Ok(Joined::Created(e)) => assert!(joined.insert(e.id)),
+            Ok(Joined::Created(e, _)) => assert!(joined.insert(e.id)),
             other => panic!("join {i}: {other:?}"),
         }
     }
@@ -175,7 +175,7 @@ async fn concurrent_joins_get_distinct_tickets_and_a_dense_line() {
     let entries: Vec<QueueEntry> = results
         .into_iter()
         .map(|j| match j {
-            Joined::Created(e) => e,
+            Joined::Created(e, _) => e,
             other => panic!("distinct phones must each get a new place: {other:?}"),
         })
         .collect();
@@ -222,13 +222,13 @@ async fn concurrent_joins_of_one_phone_make_one_place() {
     let results = join_all(&db, &fx, news).await;
     let created: Vec<_> = results
         .iter()
-        .filter(|j| matches!(j, Joined::Created(_)))
+        .filter(|j| matches!(j, Joined::Created(..)))
         .collect();
     assert_eq!(created.len(), 1, "one new place");
     let id = created[0].entry().id;
     for j in &results {
         assert!(
-            matches!(j, Joined::Created(_) | Joined::Existing(_)),
+            matches!(j, Joined::Created(..) | Joined::Existing(_)),
             "{j:?}"
         );
         assert_eq!(j.entry().id, id);
@@ -252,7 +252,7 @@ async fn concurrent_joins_of_one_phone_make_one_place() {
     let results = join_all(&db, &fx, news).await;
     let created = results
         .iter()
-        .filter(|j| matches!(j, Joined::Created(_)))
+        .filter(|j| matches!(j, Joined::Created(..)))
         .count();
     assert_eq!(created, 1);
     let first: HashSet<_> = results.iter().map(|j| j.entry().id).collect();
@@ -260,7 +260,7 @@ async fn concurrent_joins_of_one_phone_make_one_place() {
     assert!(
         results
             .iter()
-            .all(|j| matches!(j, Joined::Created(_) | Joined::Replayed(_)))
+            .all(|j| matches!(j, Joined::Created(..) | Joined::Replayed(_)))
     );
     let all = ok(
         "entries",
@@ -305,7 +305,7 @@ async fn concurrent_joins_never_overfill_a_queue() {
     let (mut created, mut full) = (0, 0);
     for t in tasks {
         match t.await.expect("join task") {
-            Ok(Joined::Created(_)) => created += 1,
+            Ok(Joined::Created(..)) => created += 1,
             Err(StoreError::QueueFull) => full += 1,
             other => panic!("a join answered {other:?}"),
         }
@@ -359,7 +359,7 @@ async fn refused_changes_among_concurrent_ones_leave_nothing_and_undo_nothing() 
         }
     }
     assert!(
-        joined.iter().all(|j| matches!(j, Joined::Created(_))),
+        joined.iter().all(|j| matches!(j, Joined::Created(..))),
         "every join kept: {joined:?}"
     );
     let waiting = ok(

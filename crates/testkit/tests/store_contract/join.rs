@@ -53,7 +53,7 @@ async fn joins_get_dense_places_and_the_days_tickets() {
             .join_queue(fx.tenant, fx.queue, new.clone(), &fx.staff(), now)
             .await;
         let e = match joined {
-            Ok(Joined::Created(e)) => e,
+            Ok(Joined::Created(e, _)) => e,
             other => panic!("join {i}: {other:?}"),
         };
         assert_eq!(e.tenant_id, fx.tenant);
@@ -108,6 +108,42 @@ async fn joins_get_dense_places_and_the_days_tickets() {
     assert_eq!(tickets.len(), 5);
 }
 
+/// A new place comes with its queue and the queue's numbers as the join left them (what the
+/// join's realtime events say), the same as a read of them right after.
+#[tokio::test]
+async fn a_join_answers_its_queue_and_numbers_as_it_left_them() {
+    let db = TestDb::new().await;
+    let s = &*db.store;
+    let fx = db.tenant("join-numbers").await;
+    let first = join(s, &fx, "Ann", "+60123000001").await;
+    join(s, &fx, "Ben", "+60123000002").await;
+    apply(s, &fx, first.id, Transition::Call).await;
+    for (i, phone) in ["+60123000003", "+60123000004"].into_iter().enumerate() {
+        let joined = try_join(s, &fx, new_entry("Next", phone)).await;
+        let Ok(Joined::Created(e, queue)) = joined else {
+            panic!("join: {joined:?}")
+        };
+        let waiting = i as i64 + 2;
+        assert_eq!(queue.queue.id, fx.queue);
+        assert_eq!(queue.queue.tenant_id, fx.tenant);
+        let stored = ok("queue", s.queue(fx.tenant, fx.queue).await).expect("queue");
+        assert_eq!(queue.queue.settings, stored.settings);
+        assert_eq!(e.position, waiting);
+        assert_eq!(
+            (
+                queue.stats.waiting,
+                queue.stats.called,
+                queue.stats.next_position
+            ),
+            (waiting, 1, waiting + 1)
+        );
+        assert_eq!(
+            queue.stats,
+            ok("stats", s.queue_stats(fx.tenant, fx.queue).await)
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_phone_already_waiting_gets_its_place_back() {
     let db = TestDb::new().await;
@@ -147,7 +183,7 @@ async fn a_repeated_idempotency_key_answers_the_first_place() {
     let mut new = new_entry("Ann", "+60123000001");
     new.idempotency_key = Some("key-1".into());
     let first = match ok("join", try_join(s, &fx, new.clone()).await) {
-        Joined::Created(e) => e,
+        Joined::Created(e, _) => e,
         other => panic!("expected Created, got {other:?}"),
     };
     let snap = Snapshot::take(s, &fx).await;
@@ -180,7 +216,7 @@ async fn a_repeated_idempotency_key_answers_the_first_place() {
     };
     assert!(matches!(
         ok("join", try_join(s, &fx, other).await),
-        Joined::Created(_)
+        Joined::Created(..)
     ));
 }
 
@@ -307,7 +343,7 @@ async fn outside_opening_hours_the_refusal_says_when_it_opens() {
             inside,
         )
         .await;
-    assert!(matches!(r, Ok(Joined::Created(_))), "{r:?}");
+    assert!(matches!(r, Ok(Joined::Created(..))), "{r:?}");
 }
 
 #[tokio::test]

@@ -163,7 +163,7 @@ async fn step(
                     prop_assert_eq!(e.id, id);
                     hit(&seen.existing);
                 }
-                (Ok(Joined::Created(e)), None) => {
+                (Ok(Joined::Created(e, _)), None) => {
                     hit(&seen.created);
                     model.entries.push(Entry {
                         id: e.id,

@@ -177,14 +177,8 @@ pub async fn join_customer(
         .store
         .join_queue(tenant, queue.id, new, actor, OffsetDateTime::now_utc())
         .await?;
-    if let Joined::Created(e) = &joined {
-        events::queue_changed(
-            state,
-            tenant,
-            queue.id,
-            Action::CustomerJoined,
-            vec![e.clone()],
-        );
+    if let Joined::Created(e, queue) = &joined {
+        events::customer_joined(state, tenant, e.clone(), queue.clone());
     }
     Ok(joined)
 }
@@ -248,7 +242,7 @@ pub async fn join(
     .await?;
     let queue_name = queue.settings.name;
     Ok(match joined {
-        Joined::Created(entry) | Joined::Replayed(entry) => {
+        Joined::Created(entry, _) | Joined::Replayed(entry) => {
             (StatusCode::CREATED, Json(EntryView { entry, queue_name })).into_response()
         }
         Joined::Existing(entry)

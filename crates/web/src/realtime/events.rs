@@ -21,7 +21,7 @@ use qms_domain::TenantId;
 use qms_domain::entry::{EntryStatus, Transition};
 use qms_domain::queue::QueueSettings;
 use qms_domain::wait;
-use qms_store::{FanoutLine, QueueEntry, QueueStats, StoreResult};
+use qms_store::{FanoutLine, QueueEntry, QueueStats, QueueSummary, StoreResult};
 use serde::Serialize;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
@@ -114,12 +114,64 @@ pub fn queue_changed(
     action: Action,
     entries: Vec<QueueEntry>,
 ) {
-    state.realtime.submit(super::Job::QueueChanged {
+    state.realtime.submit(super::Job::QueueChanged(Change {
         tenant,
         queue_id,
         action,
         entries,
-    });
+        known: None,
+    }));
+}
+
+/// Tells staff and the customer that `entry` joined: as [`queue_changed`], with the queue and
+/// its numbers as the join left them (the store's answer), so the worker reads nothing.
+pub fn customer_joined(
+    state: &AppState,
+    tenant: TenantId,
+    entry: QueueEntry,
+    queue: Box<QueueSummary>,
+) {
+    state.realtime.submit(super::Job::QueueChanged(Change {
+        tenant,
+        queue_id: queue.queue.id,
+        action: Action::CustomerJoined,
+        entries: vec![entry],
+        known: Some(queue),
+    }));
+}
+
+/// One change of a queue, for the worker.
+#[derive(Debug)]
+pub struct Change {
+    tenant: TenantId,
+    queue_id: Uuid,
+    action: Action,
+    entries: Vec<QueueEntry>,
+    /// The queue and its numbers right after the change, when the change answered them.
+    known: Option<Box<QueueSummary>>,
+}
+
+impl Change {
+    pub(super) fn queue_id(&self) -> Uuid {
+        self.queue_id
+    }
+
+    /// A change with no entries (for the worker's tests).
+    #[cfg(test)]
+    pub(super) fn bare(queue_id: Uuid, action: Action) -> Self {
+        Change {
+            tenant: TenantId(Uuid::nil()),
+            queue_id,
+            action,
+            entries: Vec::new(),
+            known: None,
+        }
+    }
+
+    /// True when its fan-out reads the whole line to tell everyone who moved.
+    pub(super) fn reads_the_line(&self) -> bool {
+        !self.action.moves_nobody_else()
+    }
 }
 
 /// `notification`'s `type`.
@@ -279,27 +331,47 @@ fn near_the_front(settings: &QueueSettings, position: i64, estimate: i32) -> boo
 
 /// Reads the queue and its line, then emits every event of one change (run by the worker).
 /// With `remember` false (several instances, where changes made elsewhere are not seen) every
-/// waiting customer hears of a move that can shift the line. Answers the number of emits.
+/// waiting customer hears of a move that can shift the line. A change `superseded` by a later
+/// one of the same queue that reads the line (the worker knows, from its backlog; only with
+/// `remember`) is told only to staff and its own customers: the later fan-out tells everyone
+/// else where the two left them, once. Answers the number of emits.
 pub(super) async fn fan_out<A: Adapter>(
     io: &SocketIo<A>,
     state: &AppState,
     memory: &mut Memory,
     remember: bool,
-    change: (TenantId, Uuid, Action, Vec<QueueEntry>),
+    superseded: bool,
+    change: Change,
 ) -> StoreResult<usize> {
-    let (tenant, queue_id, action, changed) = change;
+    let Change {
+        tenant,
+        queue_id,
+        action,
+        entries: changed,
+        known,
+    } = change;
     let started = std::time::Instant::now();
     let store = &state.store;
-    let Some(queue) = store.queue(tenant, queue_id).await? else {
-        memory.take(queue_id);
-        return Ok(0);
+    let (queue, known_stats) = match known {
+        Some(known) => (known.queue, Some(known.stats)),
+        None => match store.queue(tenant, queue_id).await? {
+            Some(queue) => (queue, None),
+            None => {
+                memory.take(queue_id);
+                return Ok(0);
+            }
+        },
     };
-    if action.moves_nobody_else() {
+    if action.moves_nobody_else() || (superseded && remember) {
+        let stats = match known_stats {
+            Some(stats) => stats,
+            None => store.queue_stats(tenant, queue_id).await?,
+        };
         return tell_the_changed(
             io,
-            state,
             memory,
             &queue.settings,
+            &stats,
             (tenant, queue_id, action, changed),
         )
         .await;
@@ -385,19 +457,19 @@ pub(super) async fn fan_out<A: Adapter>(
     Ok(count)
 }
 
-/// The fan-out of a change that moves nobody else ([`Action::moves_nobody_else`]): the queue's
-/// numbers and the changed entries (as the store answered them, right after the change) are
-/// all it needs, so the waiting line is not read. Staff hear `queue:update`; the changed
-/// customers their `update`; what they were told is remembered as by [`fan_out`].
+/// The fan-out of a change that moves nobody else ([`Action::moves_nobody_else`]), or of one
+/// superseded (see [`fan_out`]): the queue's numbers and the changed entries (as the store
+/// answered them, right after the change) are all it needs, so the waiting line is not read.
+/// Staff hear `queue:update`; the changed customers their `called` or `update`; what they were
+/// told is remembered as by [`fan_out`].
 async fn tell_the_changed<A: Adapter>(
     io: &SocketIo<A>,
-    state: &AppState,
     memory: &mut Memory,
     settings: &QueueSettings,
+    stats: &QueueStats,
     change: (TenantId, Uuid, Action, Vec<QueueEntry>),
 ) -> StoreResult<usize> {
     let (tenant, queue_id, action, changed) = change;
-    let stats = state.store.queue_stats(tenant, queue_id).await?;
     let staff = [rooms::tenant(tenant), rooms::queue(queue_id)];
     let mut told = memory.take(queue_id).unwrap_or_default();
     let mut count = 0;
@@ -406,13 +478,13 @@ async fn tell_the_changed<A: Adapter>(
             queue_id,
             action: action.as_str(),
             entry: Some(e),
-            stats: &stats,
+            stats,
         };
         if let Err(err) = io.to(staff.clone()).emit("queue:update", &update).await {
             tracing::debug!("realtime: queue:update failed: {err}");
         }
         let notice = Notification::new(
-            Kind::Update,
+            kind_for(action, e),
             &settings.name,
             e.status,
             e.position,
@@ -446,6 +518,15 @@ async fn tell_the_changed<A: Adapter>(
     Ok(count)
 }
 
+/// What a changed entry's own customer is told: `called` when this change called them.
+fn kind_for(action: Action, e: &QueueEntry) -> Kind {
+    if action == Action::Called && e.status == EntryStatus::Called {
+        Kind::Called
+    } else {
+        Kind::Update
+    }
+}
+
 /// The changed entries with their place and estimate as of now (a waiting one from the line).
 fn refresh(mut changed: Vec<QueueEntry>, line: &FanoutLine, turn: f64) -> Vec<QueueEntry> {
     for (i, spot) in line.waiting.iter().enumerate() {
@@ -473,15 +554,10 @@ fn notices<'a>(
     let name = settings.name.as_str();
     let mut notices = Vec::new();
     for e in fresh {
-        let kind = if action == Action::Called && e.status == EntryStatus::Called {
-            Kind::Called
-        } else {
-            Kind::Update
-        };
         notices.push((
             e.session_id.as_str(),
             Notification::new(
-                kind,
+                kind_for(action, e),
                 name,
                 e.status,
                 e.position,

@@ -23,8 +23,6 @@ use crate::state::AppState;
 use axum::Router;
 use axum::extract::{OriginalUri, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
-use qms_domain::TenantId;
-use qms_store::QueueEntry;
 use serde_json::Value;
 use socketioxide::adapter::{Adapter, Emitter, LocalAdapter};
 use socketioxide::extract::{SocketRef, TryData};
@@ -36,7 +34,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tower::util::MapRequestLayer;
-use uuid::Uuid;
 
 type RedisAdapter = CustomRedisAdapter<Emitter, redis::RedisDriver>;
 
@@ -78,12 +75,7 @@ pub struct Emit {
 pub enum Job {
     /// A queue changed: read its fresh numbers and line, then tell staff and customers
     /// ([`events::fan_out`]).
-    QueueChanged {
-        tenant: TenantId,
-        queue_id: Uuid,
-        action: events::Action,
-        entries: Vec<QueueEntry>,
-    },
+    QueueChanged(events::Change),
     /// Emits already built.
     Emit(Vec<Emit>),
 }
@@ -298,35 +290,63 @@ fn detach(mut req: Request) -> Request {
 
 /// The worker: one job at a time, in order; the emits of one job run concurrently. It keeps
 /// what each waiting customer was last told ([`events::Memory`]), trusted only when no other
-/// instance makes changes.
+/// instance makes changes. It takes the jobs waiting for it together (at most [`BACKLOG`]): on
+/// one instance, a change of a queue whose line a later one of them reads anyway is told only
+/// to staff and its own customers (see [`events::fan_out`]), so a busy queue's line is read
+/// once per backlog, not once per change, and the worker keeps up with the changes.
 async fn worker<A: Adapter>(io: SocketIo<A>, state: AppState, mut rx: mpsc::Receiver<Job>) {
     let mut memory = events::Memory::default();
     let remember = !state.realtime.is_distributed();
-    while let Some(job) = rx.recv().await {
-        let started = std::time::Instant::now();
-        let count = match job {
-            Job::Emit(emits) => broadcast(&io, emits).await,
-            Job::QueueChanged {
-                tenant,
-                queue_id,
-                action,
-                entries,
-            } => {
-                let change = (tenant, queue_id, action, entries);
-                match events::fan_out(&io, &state, &mut memory, remember, change).await {
-                    Ok(count) => count,
-                    Err(e) => {
-                        tracing::warn!(%queue_id, "realtime: cannot read the queue for its events: {e}");
-                        continue;
+    let mut backlog = Vec::with_capacity(BACKLOG);
+    while rx.recv_many(&mut backlog, BACKLOG).await > 0 {
+        let superseded = superseded(&backlog);
+        for (job, superseded) in backlog.drain(..).zip(superseded) {
+            let started = std::time::Instant::now();
+            let count = match job {
+                Job::Emit(emits) => broadcast(&io, emits).await,
+                Job::QueueChanged(change) => {
+                    let queue_id = change.queue_id();
+                    let fanned =
+                        events::fan_out(&io, &state, &mut memory, remember, superseded, change);
+                    match fanned.await {
+                        Ok(count) => count,
+                        Err(e) => {
+                            tracing::warn!(%queue_id, "realtime: cannot read the queue for its events: {e}");
+                            continue;
+                        }
                     }
                 }
-            }
-        };
-        let done = started.elapsed();
-        metrics::counter!("realtime_emits_total").increment(count as u64);
-        metrics::histogram!("realtime_job_seconds").record(done.as_secs_f64());
-        tracing::debug!(count, ?done, "realtime: job done");
+            };
+            let done = started.elapsed();
+            metrics::counter!("realtime_emits_total").increment(count as u64);
+            metrics::histogram!("realtime_job_seconds").record(done.as_secs_f64());
+            tracing::debug!(count, ?done, "realtime: job done");
+        }
     }
+}
+
+/// Jobs the worker takes together, at most.
+const BACKLOG: usize = 256;
+
+/// For each job of a backlog: whether a later one of the same queue reads its line.
+fn superseded(backlog: &[Job]) -> Vec<bool> {
+    let mut read_later = std::collections::HashSet::new();
+    let mut out: Vec<bool> = backlog
+        .iter()
+        .rev()
+        .map(|job| match job {
+            Job::QueueChanged(change) => {
+                let superseded = read_later.contains(&change.queue_id());
+                if change.reads_the_line() {
+                    read_later.insert(change.queue_id());
+                }
+                superseded
+            }
+            Job::Emit(_) => false,
+        })
+        .collect();
+    out.reverse();
+    out
 }
 
 async fn broadcast<A: Adapter>(io: &SocketIo<A>, emits: Vec<Emit>) -> usize {
@@ -375,5 +395,25 @@ mod tests {
         let other = detach(other);
         assert!(inside(other.headers()["host"].as_bytes().as_ptr()));
         Ok(())
+    }
+
+    #[test]
+    fn a_change_is_superseded_only_by_a_later_line_read_of_its_queue() {
+        use events::{Action, Change};
+        let (a, b) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
+        let backlog = vec![
+            Job::QueueChanged(Change::bare(a, Action::Called)),
+            Job::QueueChanged(Change::bare(a, Action::CustomerJoined)),
+            Job::QueueChanged(Change::bare(b, Action::Called)),
+            Job::Emit(Vec::new()),
+            Job::QueueChanged(Change::bare(a, Action::Cancelled)),
+            Job::QueueChanged(Change::bare(b, Action::Seated)),
+        ];
+        // a's call and join come before a's cancel, which reads a's line; b's call is followed
+        // only by a seat, which does not read b's line; the last ones have nothing after them.
+        assert_eq!(
+            superseded(&backlog),
+            [true, true, false, false, false, false]
+        );
     }
 }

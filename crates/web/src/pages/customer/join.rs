@@ -298,7 +298,7 @@ pub async fn submit(
     .await;
     let t = chosen.tr();
     let (status, problem): (StatusCode, Problem) = match joined {
-        Ok(Joined::Created(entry) | Joined::Replayed(entry)) => {
+        Ok(Joined::Created(entry, _) | Joined::Replayed(entry)) => {
             return Ok(to_place(&state, &headers, &entry.session_id));
         }
         Ok(Joined::Existing(entry)) => {
