@@ -514,6 +514,19 @@ async fn tell_the_changed<A: Adapter>(
             told.remove(&e.id);
         }
     }
+    if changed.is_empty() {
+        // A superseded reorder or settings change still tells staff what happened.
+        let update = QueueUpdate {
+            queue_id,
+            action: action.as_str(),
+            entry: None,
+            stats,
+        };
+        if let Err(err) = io.to(staff).emit("queue:update", &update).await {
+            tracing::debug!("realtime: queue:update failed: {err}");
+        }
+        count += 1;
+    }
     memory.keep(queue_id, told);
     Ok(count)
 }
