@@ -178,7 +178,7 @@ pub async fn join_customer(
         .join_queue(tenant, queue.id, new, actor, OffsetDateTime::now_utc())
         .await?;
     if let Joined::Created(e, queue) = &joined {
-        events::customer_joined(state, tenant, e.clone(), queue.clone());
+        events::customer_joined(state, tenant, e.clone(), queue.clone()).await;
     }
     Ok(joined)
 }
@@ -304,7 +304,8 @@ pub async fn cancel_own(
         entry.queue_id,
         Action::Cancelled,
         vec![entry.clone()],
-    );
+    )
+    .await;
     Ok(Json(entry))
 }
 
@@ -331,7 +332,8 @@ pub async fn move_entry(
         queue_id,
         transition.into(),
         vec![entry.clone()],
-    );
+    )
+    .await;
     Ok(Json(entry))
 }
 
@@ -353,7 +355,8 @@ pub async fn call_next(
         queue_id,
         Action::Called,
         vec![entry.clone()],
-    );
+    )
+    .await;
     Ok(Json(entry))
 }
 
@@ -392,7 +395,8 @@ pub async fn call_bulk(
         queue_id,
         Action::Called,
         called.clone(),
-    );
+    )
+    .await;
     Ok(Json(called))
 }
 
@@ -423,7 +427,8 @@ pub async fn reorder(
         queue_id,
         Action::Reordered,
         Vec::new(),
-    );
+    )
+    .await;
     let line = state
         .store
         .queue_entries(staff.tenant, queue_id, &[qms_domain::EntryStatus::Waiting])

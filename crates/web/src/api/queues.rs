@@ -184,7 +184,7 @@ pub async fn update(
         .store
         .update_queue(staff.tenant, id, settings, &staff.actor)
         .await?;
-    events::queue_changed(&state, staff.tenant, id, Action::Updated, Vec::new());
+    events::queue_changed(&state, staff.tenant, id, Action::Updated, Vec::new()).await;
     Ok(Json(queue))
 }
 
@@ -220,7 +220,7 @@ pub async fn toggle(
         .store
         .set_accepting(staff.tenant, id, accepting, &staff.actor)
         .await?;
-    events::queue_changed(&state, staff.tenant, id, Action::Updated, Vec::new());
+    events::queue_changed(&state, staff.tenant, id, Action::Updated, Vec::new()).await;
     Ok(Json(queue))
 }
 

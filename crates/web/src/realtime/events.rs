@@ -1,6 +1,7 @@
 //! The events of a queue change (TSD §4.2), and the call the HTTP handlers make after their
-//! store call succeeded: [`queue_changed`]. It only queues a job, so the response never waits
-//! for the fan-out; the realtime worker then reads the queue and its line
+//! store call succeeded: [`queue_changed`]. It only queues a job, so the response does not wait
+//! for the fan-out (only for room in the worker's queue when it is full, briefly: see
+//! `CHANGE_WAIT`); the realtime worker then reads the queue and its line
 //! ([`qms_store::Store::fanout_line`], one statement) and emits:
 //!
 //! - `queue:update` `{queueId, action, entry, stats:{waiting, called, averageWaitTime,
@@ -21,7 +22,7 @@ use qms_domain::TenantId;
 use qms_domain::entry::{EntryStatus, Transition};
 use qms_domain::queue::QueueSettings;
 use qms_domain::wait;
-use qms_store::{FanoutLine, QueueEntry, QueueStats, QueueSummary, StoreResult};
+use qms_store::{FanoutLine, Queue, QueueEntry, QueueStats, QueueSummary, StoreResult};
 use serde::Serialize;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
@@ -107,37 +108,43 @@ impl From<Transition> for Action {
 /// Tells staff and customers that a queue changed. Call after the change committed; returns
 /// at once (the worker does the rest, in order). `entries` are the entries the change touched
 /// (none for a reorder or a settings change).
-pub fn queue_changed(
+pub async fn queue_changed(
     state: &AppState,
     tenant: TenantId,
     queue_id: Uuid,
     action: Action,
     entries: Vec<QueueEntry>,
 ) {
-    state.realtime.submit(super::Job::QueueChanged(Change {
-        tenant,
-        queue_id,
-        action,
-        entries,
-        known: None,
-    }));
+    state
+        .realtime
+        .submit_change(super::Job::QueueChanged(Change {
+            tenant,
+            queue_id,
+            action,
+            entries,
+            known: None,
+        }))
+        .await;
 }
 
 /// Tells staff and the customer that `entry` joined: as [`queue_changed`], with the queue and
 /// its numbers as the join left them (the store's answer), so the worker reads nothing.
-pub fn customer_joined(
+pub async fn customer_joined(
     state: &AppState,
     tenant: TenantId,
     entry: QueueEntry,
     queue: Box<QueueSummary>,
 ) {
-    state.realtime.submit(super::Job::QueueChanged(Change {
-        tenant,
-        queue_id: queue.queue.id,
-        action: Action::CustomerJoined,
-        entries: vec![entry],
-        known: Some(queue),
-    }));
+    state
+        .realtime
+        .submit_change(super::Job::QueueChanged(Change {
+            tenant,
+            queue_id: queue.queue.id,
+            action: Action::CustomerJoined,
+            entries: vec![entry],
+            known: Some(queue),
+        }))
+        .await;
 }
 
 /// One change of a queue, for the worker.
@@ -329,18 +336,23 @@ fn near_the_front(settings: &QueueSettings, position: i64, estimate: i32) -> boo
         && (position <= REMIND_AT_PLACE || estimate <= settings.notification_interval)
 }
 
+/// The queue and its numbers as first read in one backlog of the worker, by queue: what the
+/// superseded changes of that backlog tell staff (see [`fan_out`]).
+pub(super) type BacklogNumbers = HashMap<Uuid, (Queue, QueueStats)>;
+
 /// Reads the queue and its line, then emits every event of one change (run by the worker).
 /// With `remember` false (several instances, where changes made elsewhere are not seen) every
 /// waiting customer hears of a move that can shift the line. A change `superseded` by a later
 /// one of the same queue that reads the line (the worker knows, from its backlog; only with
-/// `remember`) is told only to staff and its own customers: the later fan-out tells everyone
-/// else where the two left them, once. Answers the number of emits.
+/// `remember`) is told only to staff and its own customers, with the queue's numbers as read
+/// once for that backlog: the later fan-out tells everyone else where the changes left them,
+/// once, with the numbers of then. Answers the number of emits.
 pub(super) async fn fan_out<A: Adapter>(
     io: &SocketIo<A>,
     state: &AppState,
     memory: &mut Memory,
     remember: bool,
-    superseded: bool,
+    superseded: Option<&mut BacklogNumbers>,
     change: Change,
 ) -> StoreResult<usize> {
     let Change {
@@ -352,6 +364,23 @@ pub(super) async fn fan_out<A: Adapter>(
     } = change;
     let started = std::time::Instant::now();
     let store = &state.store;
+    let change = (tenant, queue_id, action, changed);
+    if let Some(numbers) = superseded.filter(|_| remember) {
+        let (queue, stats) = match (known, numbers.get(&queue_id)) {
+            (Some(known), _) => (known.queue, known.stats),
+            (None, Some((queue, stats))) => (queue.clone(), *stats),
+            (None, None) => {
+                let Some(queue) = store.queue(tenant, queue_id).await? else {
+                    memory.take(queue_id);
+                    return Ok(0);
+                };
+                let stats = store.queue_stats(tenant, queue_id).await?;
+                numbers.insert(queue_id, (queue.clone(), stats));
+                (queue, stats)
+            }
+        };
+        return tell_the_changed(io, memory, &queue.settings, &stats, change).await;
+    }
     let (queue, known_stats) = match known {
         Some(known) => (known.queue, Some(known.stats)),
         None => match store.queue(tenant, queue_id).await? {
@@ -362,20 +391,14 @@ pub(super) async fn fan_out<A: Adapter>(
             }
         },
     };
-    if action.moves_nobody_else() || (superseded && remember) {
+    if action.moves_nobody_else() {
         let stats = match known_stats {
             Some(stats) => stats,
             None => store.queue_stats(tenant, queue_id).await?,
         };
-        return tell_the_changed(
-            io,
-            memory,
-            &queue.settings,
-            &stats,
-            (tenant, queue_id, action, changed),
-        )
-        .await;
+        return tell_the_changed(io, memory, &queue.settings, &stats, change).await;
     }
+    let (tenant, queue_id, action, changed) = change;
     let now = OffsetDateTime::now_utc();
     let line = store.fanout_line(tenant, queue_id, now).await?;
     let turn = wait::minutes_per_turn(&line.recent_calls, now, queue.settings.average_service_time);

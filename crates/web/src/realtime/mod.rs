@@ -37,8 +37,14 @@ use tower::util::MapRequestLayer;
 
 type RedisAdapter = CustomRedisAdapter<Emitter, redis::RedisDriver>;
 
-/// Jobs waiting for the worker at most; past that, events are dropped (and counted).
+/// Jobs waiting for the worker at most. Past that a change waits for room up to
+/// [`CHANGE_WAIT`] before its events are dropped (and counted); other emits are dropped at once.
 const QUEUE_DEPTH: usize = 4096;
+
+/// How long a change's request waits for room in a full queue: under a flood of changes the
+/// requests slow down to the worker's pace instead of their events being lost, and a worker
+/// that is stuck still cannot hold a request up for longer.
+const CHANGE_WAIT: Duration = Duration::from_millis(250);
 
 /// The Socket.IO server of this instance, cheap to clone.
 #[derive(Clone)]
@@ -220,6 +226,15 @@ impl Realtime {
         self.0.redis.as_ref().is_none_or(|r| r.healthy())
     }
 
+    /// Queues a change's job for the worker; when the queue is full, waits for room up to
+    /// [`CHANGE_WAIT`], then drops it (counted in `realtime_jobs_dropped_total`).
+    pub(crate) async fn submit_change(&self, job: Job) {
+        if self.0.jobs.send_timeout(job, CHANGE_WAIT).await.is_err() {
+            metrics::counter!("realtime_jobs_dropped_total").increment(1);
+            tracing::warn!("realtime: the event queue stayed full; a change's events were dropped");
+        }
+    }
+
     /// Queues a job for the worker without waiting; a full queue drops it (counted in
     /// `realtime_jobs_dropped_total`).
     pub fn submit(&self, job: Job) {
@@ -292,22 +307,25 @@ fn detach(mut req: Request) -> Request {
 /// what each waiting customer was last told ([`events::Memory`]), trusted only when no other
 /// instance makes changes. It takes the jobs waiting for it together (at most [`BACKLOG`]): on
 /// one instance, a change of a queue whose line a later one of them reads anyway is told only
-/// to staff and its own customers (see [`events::fan_out`]), so a busy queue's line is read
-/// once per backlog, not once per change, and the worker keeps up with the changes.
+/// to staff and its own customers (see [`events::fan_out`]), so a busy queue's line and
+/// numbers are read once or twice per backlog, not once per change, and the worker keeps up
+/// with the changes.
 async fn worker<A: Adapter>(io: SocketIo<A>, state: AppState, mut rx: mpsc::Receiver<Job>) {
     let mut memory = events::Memory::default();
     let remember = !state.realtime.is_distributed();
     let mut backlog = Vec::with_capacity(BACKLOG);
     while rx.recv_many(&mut backlog, BACKLOG).await > 0 {
         let superseded = superseded(&backlog);
+        let mut numbers = events::BacklogNumbers::new();
         for (job, superseded) in backlog.drain(..).zip(superseded) {
             let started = std::time::Instant::now();
             let count = match job {
                 Job::Emit(emits) => broadcast(&io, emits).await,
                 Job::QueueChanged(change) => {
                     let queue_id = change.queue_id();
+                    let numbers = superseded.then_some(&mut numbers);
                     let fanned =
-                        events::fan_out(&io, &state, &mut memory, remember, superseded, change);
+                        events::fan_out(&io, &state, &mut memory, remember, numbers, change);
                     match fanned.await {
                         Ok(count) => count,
                         Err(e) => {

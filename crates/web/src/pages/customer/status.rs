@@ -187,7 +187,8 @@ pub async fn cancel(
                 entry.queue_id,
                 crate::realtime::events::Action::Cancelled,
                 vec![entry],
-            );
+            )
+            .await;
             return Redirect::to(&path).into_response();
         }
         Err(StoreError::NotFound) => return not_found(&tenant, &path, &chosen),

@@ -643,7 +643,7 @@ pub async fn save_queue(
             .update_queue(staff.tenant, id, settings, &staff.actor)
             .await?;
         // Open boards show the new name, numbers and state at once.
-        events::queue_changed(&state, staff.tenant, id, Action::Updated, Vec::new());
+        events::queue_changed(&state, staff.tenant, id, Action::Updated, Vec::new()).await;
         Ok(queue)
     }
     .await;
@@ -666,7 +666,7 @@ pub async fn create_queue(
             .create_queue(staff.tenant, m.id, settings, &staff.actor)
             .await?;
         // Open boards see a queue they do not show and reload to add it.
-        events::queue_changed(&state, staff.tenant, queue.id, Action::Updated, Vec::new());
+        events::queue_changed(&state, staff.tenant, queue.id, Action::Updated, Vec::new()).await;
         Ok(queue)
     }
     .await;
