@@ -1,7 +1,8 @@
-//! The realtime fan-out's read on PostgreSQL ([`qms_store::Store::fanout_line`]): the waiting
-//! line (id, session id, ticket), the number called and the recent call times, as one
-//! statement in a tenant transaction (so row-level security applies). Rows are tagged by `k`:
-//! 0 a waiting customer (in line order), 1 the called count, 2 a recent call.
+//! The realtime fan-out's read on PostgreSQL ([`qms_store::Store::fanout_line`]): the queue,
+//! then its waiting line (id, session id, ticket), the number called and the recent call times
+//! as one statement, in a tenant transaction (so row-level security applies) on the fan-out's
+//! own connections (`PgStore::fanout_tx`). The line's rows are tagged by `k`: 0 a waiting
+//! customer (in line order), 1 the called count, 2 a recent call.
 
 use crate::rows;
 use crate::{PgStore, db_err};
@@ -29,8 +30,18 @@ impl PgStore {
         tenant: TenantId,
         queue_id: Uuid,
         now: OffsetDateTime,
-    ) -> StoreResult<FanoutLine> {
-        let mut tx = self.tenant_tx(tenant).await?;
+    ) -> StoreResult<Option<FanoutLine>> {
+        let mut tx = self.fanout_tx(tenant).await?;
+        let queue = sqlx::query("SELECT * FROM queues WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.0)
+            .bind(queue_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let Some(queue) = queue else {
+            tx.commit().await.map_err(db_err)?;
+            return Ok(None);
+        };
         let found = sqlx::query(LINE)
             .bind(tenant.0)
             .bind(queue_id)
@@ -40,7 +51,12 @@ impl PgStore {
             .await
             .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
-        let mut line = FanoutLine::default();
+        let mut line = FanoutLine {
+            queue: rows::queue(&queue)?,
+            waiting: Vec::new(),
+            called: 0,
+            recent_calls: Vec::new(),
+        };
         for row in &found {
             let k: i32 = rows::get(row, "k")?;
             match k {
@@ -53,6 +69,6 @@ impl PgStore {
                 _ => line.recent_calls.push(rows::get(row, "at")?),
             }
         }
-        Ok(line)
+        Ok(Some(line))
     }
 }

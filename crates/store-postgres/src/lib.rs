@@ -51,11 +51,19 @@ pub const APP_ROLE: &str = "qms_app";
 /// Connections in the application pool unless the caller asks otherwise.
 pub const DEFAULT_POOL_SIZE: u32 = 10;
 
+/// Connections kept for the realtime fan-out's read (one worker per instance reads one at a
+/// time; the second covers a reconnect).
+pub const FANOUT_CONNECTIONS: u32 = 2;
+
 /// PostgreSQL-backed store.
 #[derive(Clone)]
 pub struct PgStore {
     /// Connections that have switched to [`APP_ROLE`].
     pool: PgPool,
+    /// [`FANOUT_CONNECTIONS`] more, as [`APP_ROLE`], for the realtime fan-out's read alone: under
+    /// a flood of requests it would otherwise wait behind them for a connection, and the
+    /// events of the changes would fall behind the changes.
+    fanout: PgPool,
     /// How to reach the database as the connecting user (for migrations).
     options: PgConnectOptions,
 }
@@ -81,20 +89,28 @@ impl PgStore {
         migrate_with(&options).await?;
         // No ping before each use: it is a network round trip on every request, and a
         // connection that broke fails its next statement and is dropped by the pool anyway.
-        let pool = PgPoolOptions::new()
-            .test_before_acquire(false)
-            .max_connections(max_connections.unwrap_or(DEFAULT_POOL_SIZE).max(1))
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute("SET ROLE qms_app").await?;
-                    Ok(())
+        let app_pool = |size: u32| {
+            PgPoolOptions::new()
+                .test_before_acquire(false)
+                .max_connections(size)
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        conn.execute("SET ROLE qms_app").await?;
+                        Ok(())
+                    })
                 })
-            })
+        };
+        let pool = app_pool(max_connections.unwrap_or(DEFAULT_POOL_SIZE).max(1))
             .connect_with(options.clone())
             .await
             .map_err(StoreError::backend)?;
-        Ok(PgStore { pool, options })
+        let fanout = app_pool(FANOUT_CONNECTIONS).connect_lazy_with(options.clone());
+        Ok(PgStore {
+            pool,
+            fanout,
+            options,
+        })
     }
 
     /// Applies pending migrations as the connecting user (not as [`APP_ROLE`]).
@@ -108,26 +124,30 @@ impl PgStore {
         &self.pool
     }
 
-    /// Closes the pool.
+    /// Closes the pools.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.fanout.close().await;
     }
 
     /// Begins a transaction that sees only `tenant`'s rows: `app.tenant_id` is set for this
     /// transaction alone, in the same round trip as `BEGIN`.
     pub async fn tenant_tx(&self, tenant: TenantId) -> StoreResult<Transaction<'static, Postgres>> {
-        // The id is a `Uuid`: its text form is hex digits and hyphens only.
-        let begin = format!(
-            "BEGIN; SELECT set_config('app.tenant_id', '{}', true)",
-            tenant.0.hyphenated()
-        );
-        self.begin(begin).await
+        self.begin(&self.pool, tenant_begin(tenant)).await
+    }
+
+    /// [`PgStore::tenant_tx`] on the fan-out's own connections.
+    pub(crate) async fn fanout_tx(
+        &self,
+        tenant: TenantId,
+    ) -> StoreResult<Transaction<'static, Postgres>> {
+        self.begin(&self.fanout, tenant_begin(tenant)).await
     }
 
     /// Begins a transaction with no tenant set: it sees only tables without row-level
     /// security (tenants, BackOffice users, sessions, system settings).
     pub(crate) async fn plain_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
-        self.begin("BEGIN".to_string()).await
+        self.begin(&self.pool, "BEGIN".to_string()).await
     }
 
     /// Begins a transaction with `statement` on a task of its own, so that a request cancelled
@@ -135,14 +155,24 @@ impl PgStore {
     /// transaction (sqlx 0.9.0 does that when the `begin` future is dropped mid-way).
     pub(crate) async fn begin(
         &self,
+        pool: &PgPool,
         statement: String,
     ) -> StoreResult<Transaction<'static, Postgres>> {
-        let pool = self.pool.clone();
+        let pool = pool.clone();
         tokio::spawn(async move { pool.begin_with(AssertSqlSafe(statement)).await })
             .await
             .map_err(StoreError::backend)?
             .map_err(db_err)
     }
+}
+
+/// `BEGIN`, and the tenant set for that transaction alone, in one round trip. The id is a
+/// `Uuid`: its text form is hex digits and hyphens only.
+fn tenant_begin(tenant: TenantId) -> String {
+    format!(
+        "BEGIN; SELECT set_config('app.tenant_id', '{}', true)",
+        tenant.0.hyphenated()
+    )
 }
 
 /// Runs the migrations as the connecting user, through a short-lived pool of one plain

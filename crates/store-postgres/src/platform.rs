@@ -19,8 +19,11 @@ impl PgStore {
     /// Begins a transaction that sees every tenant's rows (`app.platform = on` for this
     /// transaction alone), for the BackOffice.
     pub(crate) async fn platform_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
-        self.begin("BEGIN; SELECT set_config('app.platform', 'on', true)".to_string())
-            .await
+        self.begin(
+            &self.pool,
+            "BEGIN; SELECT set_config('app.platform', 'on', true)".to_string(),
+        )
+        .await
     }
 }
 

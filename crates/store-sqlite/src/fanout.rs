@@ -1,5 +1,6 @@
-//! The realtime fan-out's read on SQLite ([`qms_store::Store::fanout_line`]): the waiting line
-//! (id, session id, ticket) in line order, the number called and the recent call times. Run
+//! The realtime fan-out's read on SQLite ([`qms_store::Store::fanout_line`]): the queue, its
+//! waiting line (id, session id, ticket) in line order, the number called and the recent call
+//! times. Run
 //! inline (see [`crate::inline`]), where a row costs no hand-off between threads: the line is
 //! read straight off the `(queue_id, status, position, id)` index, without a sort.
 
@@ -43,22 +44,26 @@ impl SqliteStore {
         tenant: TenantId,
         queue_id: Uuid,
         now: OffsetDateTime,
-    ) -> StoreResult<FanoutLine> {
-        let (tenant, queue) = (tid(tenant), id(queue_id));
-        let line: &[(&str, &dyn ToSql)] = &[("$1", &tenant), ("$2", &queue)];
+    ) -> StoreResult<Option<FanoutLine>> {
+        let Some(queue) = self.do_queue(tenant, queue_id).await? else {
+            return Ok(None);
+        };
+        let (tenant, queue_key) = (tid(tenant), id(queue_id));
+        let line: &[(&str, &dyn ToSql)] = &[("$1", &tenant), ("$2", &queue_key)];
         let waiting = self.inline.rows(LINE, line, spot)?;
         let since = ms(now - wait::PACE_WINDOW);
-        let numbers: &[(&str, &dyn ToSql)] = &[("$1", &tenant), ("$2", &queue), ("$3", &since)];
+        let numbers: &[(&str, &dyn ToSql)] = &[("$1", &tenant), ("$2", &queue_key), ("$3", &since)];
         let (called, recent_calls) = self
             .inline
             .row(NUMBERS, numbers, |r| {
                 Ok((r.int("called")?, rows::time_list(r, "recent_calls")?))
             })?
             .ok_or_else(|| StoreError::Backend("fan-out numbers: no row".into()))?;
-        Ok(FanoutLine {
+        Ok(Some(FanoutLine {
+            queue,
             waiting,
             called,
             recent_calls,
-        })
+        }))
     }
 }

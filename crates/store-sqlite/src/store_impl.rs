@@ -680,7 +680,7 @@ impl Store for SqliteStore {
         tenant: TenantId,
         queue_id: Uuid,
         now: OffsetDateTime,
-    ) -> StoreResult<qms_store::FanoutLine> {
+    ) -> StoreResult<Option<qms_store::FanoutLine>> {
         self.do_fanout_line(tenant, queue_id, now).await
     }
 }

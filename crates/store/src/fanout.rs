@@ -13,9 +13,11 @@ pub struct LineSpot {
     pub ticket_number: String,
 }
 
-/// A queue's waiting line and the numbers its stats and estimates are made from.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// A queue, its waiting line and the numbers its stats and estimates are made from.
+#[derive(Debug, Clone, PartialEq)]
 pub struct FanoutLine {
+    /// The queue (its settings name the queue and say when to remind).
+    pub queue: crate::Queue,
     /// The waiting customers in line order.
     pub waiting: Vec<LineSpot>,
     /// Customers called and not yet seated or gone.

@@ -525,13 +525,15 @@ pub trait Store: Send + Sync + 'static {
 
     // ----- tenant: realtime fan-out -----
 
-    /// The waiting line of a queue for the realtime fan-out, in one statement: each waiting
-    /// customer's id, session id and ticket (line order), the number called, and the recent
-    /// call times the pace is computed from (as of `now`). Empty for another tenant's queue.
+    /// A queue with its waiting line for the realtime fan-out (its only read): the queue,
+    /// each waiting customer's id, session id and ticket (line order), the number called, and
+    /// the recent call times the pace is computed from (as of `now`). `None` for a queue that
+    /// is not the tenant's. PostgreSQL reads it on connections of its own, so that the fan-out
+    /// never waits behind requests for the pool.
     async fn fanout_line(
         &self,
         tenant: TenantId,
         queue_id: Uuid,
         now: OffsetDateTime,
-    ) -> StoreResult<crate::FanoutLine>;
+    ) -> StoreResult<Option<crate::FanoutLine>>;
 }

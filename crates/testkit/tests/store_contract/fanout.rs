@@ -1,6 +1,6 @@
-//! The realtime fan-out's read (`Store::fanout_line`): the waiting line in order with session
-//! ids and tickets, the called count and the recent calls, agreeing with `queue_entries` and
-//! `queue_stats`; nothing of another tenant.
+//! The realtime fan-out's read (`Store::fanout_line`): the queue, the waiting line in order with
+//! session ids and tickets, the called count and the recent calls, agreeing with `queue`,
+//! `queue_entries` and `queue_stats`; nothing of another tenant.
 
 use crate::common::{apply, join};
 use qms_domain::entry::{EntryStatus, Transition};
@@ -27,7 +27,7 @@ async fn the_fanout_line_agrees_with_the_full_reads() {
     apply(s, &fx, people[4].id, Transition::Cancel).await;
 
     let now = OffsetDateTime::now_utc();
-    let line = ok("fanout_line", s.fanout_line(fx.tenant, fx.queue, now).await);
+    let line = ok("fanout_line", s.fanout_line(fx.tenant, fx.queue, now).await).expect("line");
     let full = ok(
         "queue_entries",
         s.queue_entries(fx.tenant, fx.queue, &[EntryStatus::Waiting])
@@ -43,8 +43,10 @@ async fn the_fanout_line_agrees_with_the_full_reads() {
     assert_eq!(line.called, 3);
     assert_eq!(line.recent_calls.len(), 3, "one per call");
 
-    // Stats and estimates computed from it are the ones the full reads answer.
+    // The queue is the one read alone; stats and estimates computed from the line are the
+    // ones the full reads answer.
     let queue = ok("queue", s.queue(fx.tenant, fx.queue).await).expect("queue");
+    assert_eq!(line.queue, queue);
     let turn = wait::minutes_per_turn(&line.recent_calls, now, queue.settings.average_service_time);
     let stats = ok("queue_stats", s.queue_stats(fx.tenant, fx.queue).await);
     assert_eq!(
@@ -70,12 +72,11 @@ async fn the_fanout_line_stays_in_its_tenant() {
     apply(s, &a, e.id, Transition::Call).await;
     let now = OffsetDateTime::now_utc();
     let seen = ok("fanout_line", s.fanout_line(b.tenant, a.queue, now).await);
-    assert!(seen.waiting.is_empty());
-    assert_eq!(seen.called, 0);
-    assert!(seen.recent_calls.is_empty());
-    let own = ok("fanout_line", s.fanout_line(b.tenant, b.queue, now).await);
+    assert_eq!(seen, None, "another tenant's queue is not found");
+    let own = ok("fanout_line", s.fanout_line(b.tenant, b.queue, now).await).expect("own");
+    assert_eq!(own.queue.id, b.queue);
     assert!(own.waiting.is_empty());
-    let mine = ok("fanout_line", s.fanout_line(a.tenant, a.queue, now).await);
+    let mine = ok("fanout_line", s.fanout_line(a.tenant, a.queue, now).await).expect("line");
     assert_eq!(mine.waiting.len(), 1);
     assert_eq!(mine.called, 1);
 }

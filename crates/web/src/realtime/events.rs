@@ -2,7 +2,7 @@
 //! store call succeeded: [`queue_changed`]. It only queues a job, so the response does not wait
 //! for the fan-out (only for room in the worker's queue when it is full, briefly: see
 //! `CHANGE_WAIT`); the realtime worker then reads the queue and its line
-//! ([`qms_store::Store::fanout_line`], one statement) and emits:
+//! ([`qms_store::Store::fanout_line`]) and emits:
 //!
 //! - `queue:update` `{queueId, action, entry, stats:{waiting, called, averageWaitTime,
 //!   nextPosition}}` once per changed entry to the rooms `tenant:{tenantId}` and `queue:{id}`
@@ -365,44 +365,41 @@ pub(super) async fn fan_out<A: Adapter>(
     let started = std::time::Instant::now();
     let store = &state.store;
     let change = (tenant, queue_id, action, changed);
+    if let Some(known) = known {
+        return tell_the_changed(io, memory, &known.queue.settings, &known.stats, change).await;
+    }
     if let Some(numbers) = superseded.filter(|_| remember) {
-        let (queue, stats) = match (known, numbers.get(&queue_id)) {
-            (Some(known), _) => (known.queue, known.stats),
-            (None, Some((queue, stats))) => (queue.clone(), *stats),
-            (None, None) => {
-                let Some(queue) = store.queue(tenant, queue_id).await? else {
+        let (queue, stats) = match numbers.get(&queue_id) {
+            Some(read) => read.clone(),
+            None => {
+                let now = OffsetDateTime::now_utc();
+                let Some(line) = store.fanout_line(tenant, queue_id, now).await? else {
                     memory.take(queue_id);
                     return Ok(0);
                 };
-                let stats = store.queue_stats(tenant, queue_id).await?;
-                numbers.insert(queue_id, (queue.clone(), stats));
-                (queue, stats)
+                let stats = line_stats(&line, now).0;
+                numbers.insert(queue_id, (line.queue.clone(), stats));
+                (line.queue, stats)
             }
         };
         return tell_the_changed(io, memory, &queue.settings, &stats, change).await;
     }
-    let (queue, known_stats) = match known {
-        Some(known) => (known.queue, Some(known.stats)),
-        None => match store.queue(tenant, queue_id).await? {
-            Some(queue) => (queue, None),
-            None => {
-                memory.take(queue_id);
-                return Ok(0);
-            }
-        },
-    };
     if action.moves_nobody_else() {
-        let stats = match known_stats {
-            Some(stats) => stats,
-            None => store.queue_stats(tenant, queue_id).await?,
+        let Some(queue) = store.queue(tenant, queue_id).await? else {
+            memory.take(queue_id);
+            return Ok(0);
         };
+        let stats = store.queue_stats(tenant, queue_id).await?;
         return tell_the_changed(io, memory, &queue.settings, &stats, change).await;
     }
     let (tenant, queue_id, action, changed) = change;
     let now = OffsetDateTime::now_utc();
-    let line = store.fanout_line(tenant, queue_id, now).await?;
-    let turn = wait::minutes_per_turn(&line.recent_calls, now, queue.settings.average_service_time);
-    let stats = QueueStats::from_counts(line.waiting.len() as i64, line.called, turn);
+    let Some(line) = store.fanout_line(tenant, queue_id, now).await? else {
+        memory.take(queue_id);
+        return Ok(0);
+    };
+    let queue = &line.queue;
+    let (stats, turn) = line_stats(&line, now);
     let fresh = refresh(changed, &line, turn);
 
     let staff = [rooms::tenant(tenant), rooms::queue(queue_id)];
@@ -554,6 +551,14 @@ async fn tell_the_changed<A: Adapter>(
     Ok(count)
 }
 
+/// The queue's numbers and pace (minutes per turn) from its line as of `now`.
+fn line_stats(line: &FanoutLine, now: OffsetDateTime) -> (QueueStats, f64) {
+    let configured = line.queue.settings.average_service_time;
+    let turn = wait::minutes_per_turn(&line.recent_calls, now, configured);
+    let stats = QueueStats::from_counts(line.waiting.len() as i64, line.called, turn);
+    (stats, turn)
+}
+
 /// What a changed entry's own customer is told: `called` when this change called them.
 fn kind_for(action: Action, e: &QueueEntry) -> Kind {
     if action == Action::Called && e.status == EntryStatus::Called {
@@ -655,7 +660,17 @@ mod tests {
     use qms_store::LineSpot;
 
     fn line(ids: &[Uuid]) -> FanoutLine {
+        let now = OffsetDateTime::now_utc();
         FanoutLine {
+            queue: Queue {
+                id: Uuid::now_v7(),
+                tenant_id: TenantId(Uuid::now_v7()),
+                merchant_id: Uuid::now_v7(),
+                settings: QueueSettings::with_name("Main"),
+                current_serving: 0,
+                created_at: now,
+                updated_at: now,
+            },
             waiting: ids
                 .iter()
                 .map(|id| LineSpot {
