@@ -4,6 +4,7 @@
 //! own connections (`PgStore::fanout_tx`). The line's rows are tagged by `k`: 0 a waiting
 //! customer (in line order), 1 the called count, 2 a recent call.
 
+use crate::queues::queue_in;
 use crate::rows;
 use crate::{PgStore, db_err};
 use qms_domain::TenantId;
@@ -32,13 +33,7 @@ impl PgStore {
         now: OffsetDateTime,
     ) -> StoreResult<Option<FanoutLine>> {
         let mut tx = self.fanout_tx(tenant).await?;
-        let queue = sqlx::query("SELECT * FROM queues WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant.0)
-            .bind(queue_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        let Some(queue) = queue else {
+        let Some(queue) = queue_in(&mut tx, tenant, queue_id).await? else {
             tx.commit().await.map_err(db_err)?;
             return Ok(None);
         };
@@ -52,7 +47,7 @@ impl PgStore {
             .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         let mut line = FanoutLine {
-            queue: rows::queue(&queue)?,
+            queue,
             waiting: Vec::new(),
             called: 0,
             recent_calls: Vec::new(),

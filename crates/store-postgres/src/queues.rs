@@ -78,20 +78,30 @@ pub(crate) async fn lock_merchant(
     found.map(|_| ()).ok_or(StoreError::NotFound)
 }
 
+/// One queue of the tenant, in one statement that sets the tenant itself (`qms_queue`,
+/// migration 0006), so it runs inside a tenant transaction or outside any.
+pub(crate) async fn queue_in(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    queue_id: Uuid,
+) -> StoreResult<Option<Queue>> {
+    let row = sqlx::query("SELECT * FROM qms_queue($1, $2)")
+        .bind(tenant.0)
+        .bind(queue_id)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_err)?;
+    row.as_ref().map(rows::queue).transpose()
+}
+
 impl PgStore {
     pub(crate) async fn do_queue(
         &self,
         tenant: TenantId,
         queue_id: Uuid,
     ) -> StoreResult<Option<Queue>> {
-        // One statement that sets the tenant itself (migration 0006).
-        let row = sqlx::query("SELECT * FROM qms_queue($1, $2)")
-            .bind(tenant.0)
-            .bind(queue_id)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(db_err)?;
-        row.as_ref().map(rows::queue).transpose()
+        let mut conn = self.pool().acquire().await.map_err(db_err)?;
+        queue_in(&mut conn, tenant, queue_id).await
     }
 
     pub(crate) async fn do_list_queues(&self, tenant: TenantId) -> StoreResult<Vec<QueueSummary>> {
