@@ -14,7 +14,10 @@ use qms_domain::TenantId;
 use qms_domain::entry::{self as rules, EntryStatus};
 use qms_domain::queue::{self as hours, Opening};
 use qms_domain::wait;
-use qms_store::{Actor, Joined, NewEntry, Place, QueueBoard, QueueEntry, StoreError, StoreResult};
+use qms_store::{
+    Actor, Joined, NewEntry, Place, QueueBoard, QueueEntry, QueueStats, QueueSummary, StoreError,
+    StoreResult,
+};
 use sqlx::{PgConnection, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -217,6 +220,12 @@ impl PgStore {
                 (SELECT COALESCE(MAX(w.position), 0) + 1 FROM queue_entries w
                  WHERE w.tenant_id = $1 AND w.queue_id = $2 AND w.status = 'waiting')
                     AS next_position,
+                (SELECT COUNT(*) FROM queue_entries c
+                 WHERE c.tenant_id = $1 AND c.queue_id = $2 AND c.status = 'called')
+                    AS called_count,
+                ARRAY(SELECT c.called_at FROM queue_entries c
+                      WHERE c.tenant_id = $1 AND c.queue_id = $2 AND c.called_at >= $7
+                      ORDER BY c.called_at DESC LIMIT $8) AS recent_calls,
                 EXISTS (SELECT 1 FROM service_types st
                         WHERE st.tenant_id = $1 AND st.merchant_id = $5 AND st.id = $6
                           AND st.is_active) AS service_type_found",
@@ -227,6 +236,8 @@ impl PgStore {
         .bind(&new.customer_phone)
         .bind(queue.merchant_id)
         .bind(new.service_type_id)
+        .bind(now - wait::PACE_WINDOW)
+        .bind(wait::PACE_SAMPLE as i64)
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -234,6 +245,8 @@ impl PgStore {
         let existing: Option<Uuid> = rows::get(&facts, "existing_id")?;
         let waiting: i64 = rows::get(&facts, "waiting_count")?;
         let position: i64 = rows::get(&facts, "next_position")?;
+        let called: i64 = rows::get(&facts, "called_count")?;
+        let calls: Vec<OffsetDateTime> = rows::get(&facts, "recent_calls")?;
         let service_type_found: bool = rows::get(&facts, "service_type_found")?;
 
         if let Some(first) = replay {
@@ -282,14 +295,20 @@ impl PgStore {
         .map_err(db_err)?;
         let ticket = rules::ticket_number(rules::ticket_prefix(&s.name), i64::from(seq));
         let entry_id = Uuid::now_v7();
-        let estimate = wait::estimate_minutes(waiting + 1, f64::from(s.average_service_time));
-        sqlx::query(
+        // The new entry is last in line, and the join calls nobody: its place, the pace and
+        // the queue's numbers after it follow from what was read above, without reading the
+        // line again.
+        let place = waiting + 1;
+        let turn = wait::minutes_per_turn(&calls, now, s.average_service_time);
+        let estimate = wait::estimate_minutes(place, turn);
+        let inserted = sqlx::query(
             "INSERT INTO queue_entries (id, tenant_id, queue_id, customer_id, customer_name,
                  customer_phone, platform, position, estimated_wait_time, status, service_type_id,
                  party_size, notes, special_requests, verification_code, session_id, ticket_day,
                  ticket_seq, ticket_number, idempotency_key, joined_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting', $10, $11, $12, $13, $14, $15,
-                 $16, $17, $18, $19, $20)",
+                 $16, $17, $18, $19, $20)
+             RETURNING *, 0::bigint AS live_position",
         )
         .bind(entry_id)
         .bind(tenant.0)
@@ -311,9 +330,12 @@ impl PgStore {
         .bind(&ticket)
         .bind(&new.idempotency_key)
         .bind(ms(now))
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
+        let mut entry = rows::entry(&inserted)?;
+        entry.position = place;
+        entry.estimated_wait_time = estimate;
         let data =
             serde_json::json!({"partySize": new.party_size, "platform": new.platform.as_str()});
         journal::event(
@@ -333,14 +355,11 @@ impl PgStore {
             details: Some(serde_json::json!({"queueId": queue_id, "ticketNumber": ticket})),
         };
         journal::audit(&mut tx, tenant, actor, audit, now).await?;
-        let entry = entry_by_id_in(&mut tx, tenant, entry_id).await?;
         tx.commit().await.map_err(db_err)?;
-        // The queue's numbers after the commit (the statement sets the tenant itself), so that
-        // the queue's lock is not held for them.
-        let mut conn = self.pool().acquire().await.map_err(db_err)?;
-        let (queue, _) = summary_in(&mut conn, tenant, queue_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        Ok(Joined::Created(entry, Box::new(queue)))
+        let stats = QueueStats::from_counts(place, called, turn);
+        Ok(Joined::Created(
+            entry,
+            Box::new(QueueSummary { queue, stats }),
+        ))
     }
 }

@@ -10,14 +10,14 @@ use crate::inline;
 use crate::journal::{self, Audit};
 use crate::rows::Columns;
 use crate::rows::{self, id, ms, tid};
-use crate::{SqliteStore, db_err, moves, queues};
+use crate::{SqliteStore, db_err, moves};
 use qms_domain::TenantId;
 use qms_domain::entry::{self as rules, EntryStatus, Transition};
 use qms_domain::queue::{self as hours, Opening};
 use qms_domain::wait;
 use qms_store::{
     Actor, AnalyticsEvent, BulkSelection, Joined, NewEntry, Place, QueueBoard, QueueEntry,
-    StoreError, StoreResult,
+    QueueStats, QueueSummary, StoreError, StoreResult,
 };
 use rusqlite::ToSql;
 use sqlx::Row;
@@ -170,11 +170,9 @@ impl SqliteStore {
         self.engine
             .transact(move |tx| {
                 Ok(match join_in(tx, tenant, queue_id, &new, &actor, now)? {
-                    JoinStep::Created(e) => {
-                        let queue = queues::summaries_on(tx, tenant, Some(queue_id), now)?
-                            .pop()
-                            .ok_or(StoreError::NotFound)?;
-                        Joined::Created(entry_on(tx, tenant, e, now)?, Box::new(queue.0))
+                    JoinStep::Created(made) => {
+                        let (entry, queue) = *made;
+                        Joined::Created(entry, Box::new(queue))
                     }
                     JoinStep::Replayed(e) => Joined::Replayed(entry_on(tx, tenant, e, now)?),
                     JoinStep::Existing(e) => Joined::Existing(entry_on(tx, tenant, e, now)?),
@@ -352,17 +350,18 @@ fn entry_on(
         .ok_or(StoreError::NotFound)
 }
 
-/// What a join did, by entry id.
+/// What a join did: a new entry, or the id of the one it answers again.
 enum JoinStep {
-    Created(Uuid),
+    /// The new entry, and its queue with the numbers the join left it with.
+    Created(Box<(QueueEntry, QueueSummary)>),
     Replayed(Uuid),
     Existing(Uuid),
 }
 
 /// The join's transaction: everything it decides on in one statement (the queue, its
 /// merchant's time zone, an earlier answer to the same `Idempotency-Key`, this phone's waiting
-/// place, the line's length and end, whether the service type is offered), then the day's
-/// ticket, the entry, its analytics event and its audit row.
+/// place, the line's length, end, called count and recent calls, whether the service type is
+/// offered), then the day's ticket, the entry, its analytics event and its audit row.
 fn join_in(
     tx: &rusqlite::Connection,
     tenant: TenantId,
@@ -377,6 +376,7 @@ fn join_in(
         ("$3", &new.idempotency_key),
         ("$4", &new.customer_phone),
         ("$5", &new.service_type_id.map(id)),
+        ("$6", &ms(now - wait::PACE_WINDOW)),
     ];
     let facts = inline::rows_on(
         tx,
@@ -390,6 +390,13 @@ fn join_in(
              WHERE w.queue_id = q.id AND w.status = 'waiting') AS waiting_count,
             (SELECT COALESCE(MAX(w.position), 0) + 1 FROM queue_entries w
              WHERE w.queue_id = q.id AND w.status = 'waiting') AS next_position,
+            (SELECT COUNT(*) FROM queue_entries c
+             WHERE c.queue_id = q.id AND c.status = 'called') AS called_count,
+            (SELECT group_concat(called_at) FROM (
+                SELECT c.called_at FROM queue_entries c
+                WHERE c.queue_id = q.id AND c.called_at >= $6
+                ORDER BY c.called_at DESC LIMIT 12
+            )) AS recent_calls,
             (SELECT COUNT(*) FROM service_types st
              WHERE st.tenant_id = q.tenant_id AND st.merchant_id = q.merchant_id
                AND st.id = $5 AND st.is_active = 1) AS service_type_found
@@ -404,6 +411,8 @@ fn join_in(
                 r.opt_text("existing_id")?,
                 r.int("waiting_count")?,
                 r.int("next_position")?,
+                r.int("called_count")?,
+                rows::time_list(r, "recent_calls")?,
                 r.int("service_type_found")?,
             ))
         },
@@ -411,7 +420,8 @@ fn join_in(
     .into_iter()
     .next()
     .ok_or(StoreError::NotFound)?;
-    let (queue, timezone, replay, existing, waiting, position, service_type_found) = facts;
+    let (queue, timezone, replay, existing, waiting, position, called, calls, service_type_found) =
+        facts;
     if let Some(first) = replay {
         return Ok(JoinStep::Replayed(parse_id(&first)?));
     }
@@ -453,7 +463,11 @@ fn join_in(
         .map_err(crate::sqlite_err)?;
     let ticket = rules::ticket_number(rules::ticket_prefix(&s.name), seq);
     let entry_id = Uuid::now_v7();
-    let estimate = wait::estimate_minutes(waiting + 1, f64::from(s.average_service_time));
+    // The new entry is last in line, and the join calls nobody: its place, the pace and the
+    // queue's numbers after it follow from what was read above, without reading the line again.
+    let place = waiting + 1;
+    let turn = wait::minutes_per_turn(&calls, now, s.average_service_time);
+    let estimate = wait::estimate_minutes(place, turn);
     let p: &[(&str, &dyn ToSql)] = &[
         ("$1", &id(entry_id)),
         ("$2", &tid(tenant)),
@@ -476,16 +490,22 @@ fn join_in(
         ("$19", &new.idempotency_key),
         ("$20", &ms(now)),
     ];
-    tx.prepare_cached(
+    let mut entry = inline::rows_on(
+        tx,
         "INSERT INTO queue_entries (id, tenant_id, queue_id, customer_id, customer_name,
              customer_phone, platform, position, estimated_wait_time, status, service_type_id,
              party_size, notes, special_requests, verification_code, session_id, ticket_day,
              ticket_seq, ticket_number, idempotency_key, joined_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting', $10, $11, $12, $13, $14, $15,
-             $16, $17, $18, $19, $20)",
-    )
-    .and_then(|mut st| st.execute(p))
-    .map_err(crate::sqlite_err)?;
+             $16, $17, $18, $19, $20)
+         RETURNING *, 0 AS live_position",
+        p,
+        |r| rows::entry(r),
+    )?
+    .pop()
+    .ok_or(StoreError::NotFound)?;
+    entry.position = place;
+    entry.estimated_wait_time = estimate;
     let data = serde_json::json!({"partySize": new.party_size, "platform": new.platform.as_str()});
     journal::event_on(
         tx,
@@ -503,5 +523,9 @@ fn join_in(
         details: Some(serde_json::json!({"queueId": queue_id, "ticketNumber": ticket})),
     };
     journal::audit_on(tx, tenant, actor, audit, now)?;
-    Ok(JoinStep::Created(entry_id))
+    let stats = QueueStats::from_counts(place, called, turn);
+    Ok(JoinStep::Created(Box::new((
+        entry,
+        QueueSummary { queue, stats },
+    ))))
 }

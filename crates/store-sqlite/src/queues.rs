@@ -415,11 +415,11 @@ impl SqliteStore {
 }
 
 /// The tenant's queues (or the one queue `only`) with their live numbers and pace (minutes per
-/// turn, as of `now`), in one statement on `conn` (an inline reader's, or the write
-/// connection's inside a change): the counts and the recent call times are subqueries on the
-/// `(queue_id, status, position)` and `(queue_id, called_at)` indexes. `LIMIT 12` is
-/// [`wait::PACE_SAMPLE`] spelt out (see `entries::place_where!`).
-pub(crate) fn summaries_on(
+/// turn, as of `now`), in one statement on an inline reader's `conn`: the counts and the
+/// recent call times are subqueries on the line index `(queue_id, status, position, …)` and
+/// `(queue_id, called_at)`. `LIMIT 12` is [`wait::PACE_SAMPLE`] spelt out (see
+/// `entries::place_where!`).
+fn summaries_on(
     conn: &rusqlite::Connection,
     tenant: TenantId,
     only: Option<Uuid>,
