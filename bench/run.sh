@@ -32,7 +32,7 @@
 #   BENCH_DURATION     wrk duration of each measured run (default 10s)
 #   BENCH_CONNECTIONS  open connections (default 64)
 #   BENCH_THREADS      wrk threads (default 2)
-#   BENCH_QUEUES       queues for join/call-next, at most 50 (default 40)
+#   BENCH_QUEUES       queues for join/call-next, at most 50 (default 50: room for 50,000 joins)
 #   BENCH_BACKENDS     "sqlite postgres" (default), or one of them
 #   BENCH_PG_URL       PostgreSQL server to make the scratch database on
 #                      (default postgres://postgres@127.0.0.1:5432/postgres)
@@ -50,7 +50,7 @@ BENCH_DIR="$ROOT/bench"
 DURATION="${BENCH_DURATION:-10s}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 THREADS="${BENCH_THREADS:-2}"
-POOL_QUEUES="${BENCH_QUEUES:-40}"
+POOL_QUEUES="${BENCH_QUEUES:-50}"
 BACKENDS="${BENCH_BACKENDS:-sqlite postgres}"
 PG_ADMIN_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 NEXT_PORT="${BENCH_PORT:-3900}"

@@ -677,7 +677,8 @@ impl Store for PgStore {
         tenant: TenantId,
         queue_id: Uuid,
         now: OffsetDateTime,
+        read: qms_store::LineRead,
     ) -> StoreResult<Option<qms_store::FanoutLine>> {
-        self.do_fanout_line(tenant, queue_id, now).await
+        self.do_fanout_line(tenant, queue_id, now, read).await
     }
 }

@@ -1,15 +1,15 @@
 //! The realtime fan-out's read on SQLite ([`qms_store::Store::fanout_line`]): the queue, its
-//! waiting line (id, session id, ticket) in line order, the number called and the recent call
-//! times. Run
-//! inline (see [`crate::inline`]), where a row costs no hand-off between threads: the line is
-//! read straight off the `(queue_id, status, position, id)` index, without a sort.
+//! waiting line (id, session id, ticket) in line order or only its length, the number called
+//! and the recent call times. Run inline (see [`crate::inline`]), where a row costs no hand-off
+//! between threads: the line is read straight off the line index, which holds every column
+//! read here (migration 0007), in order and without visiting the table.
 
 use crate::SqliteStore;
 use crate::inline::IndexedRow;
 use crate::rows::{self, Columns, id, ms, tid};
 use qms_domain::TenantId;
 use qms_domain::wait;
-use qms_store::{FanoutLine, LineSpot, StoreError, StoreResult};
+use qms_store::{FanoutLine, LineRead, LineSpot, StoreError, StoreResult};
 use rusqlite::ToSql;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -18,6 +18,10 @@ const LINE: &str = "
     SELECT id, session_id, ticket_number FROM queue_entries
      WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'
      ORDER BY position, id";
+
+const WAITING: &str = "
+    SELECT COUNT(*) AS waiting FROM queue_entries
+     WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'";
 
 /// The called count and the recent call times (`LIMIT 12` is [`wait::PACE_SAMPLE`], a literal
 /// for the reason given in `entries.rs`).
@@ -44,13 +48,24 @@ impl SqliteStore {
         tenant: TenantId,
         queue_id: Uuid,
         now: OffsetDateTime,
+        read: LineRead,
     ) -> StoreResult<Option<FanoutLine>> {
         let Some(queue) = self.do_queue(tenant, queue_id).await? else {
             return Ok(None);
         };
         let (tenant, queue_key) = (tid(tenant), id(queue_id));
         let line: &[(&str, &dyn ToSql)] = &[("$1", &tenant), ("$2", &queue_key)];
-        let waiting = self.inline.rows(LINE, line, spot)?;
+        let (waiting, waiting_count) = match read {
+            LineRead::Spots => {
+                let spots = self.inline.rows(LINE, line, spot)?;
+                let count = spots.len() as i64;
+                (spots, count)
+            }
+            LineRead::Count => {
+                let count = self.inline.row(WAITING, line, |r| r.int("waiting"))?;
+                (Vec::new(), count.unwrap_or(0))
+            }
+        };
         let since = ms(now - wait::PACE_WINDOW);
         let numbers: &[(&str, &dyn ToSql)] = &[("$1", &tenant), ("$2", &queue_key), ("$3", &since)];
         let (called, recent_calls) = self
@@ -62,6 +77,7 @@ impl SqliteStore {
         Ok(Some(FanoutLine {
             queue,
             waiting,
+            waiting_count,
             called,
             recent_calls,
         }))

@@ -680,7 +680,8 @@ impl Store for SqliteStore {
         tenant: TenantId,
         queue_id: Uuid,
         now: OffsetDateTime,
+        read: qms_store::LineRead,
     ) -> StoreResult<Option<qms_store::FanoutLine>> {
-        self.do_fanout_line(tenant, queue_id, now).await
+        self.do_fanout_line(tenant, queue_id, now, read).await
     }
 }

@@ -16,7 +16,7 @@ pub mod webchat;
 
 pub use business::*;
 pub use error::{StoreError, StoreResult};
-pub use fanout::{FanoutLine, LineSpot};
+pub use fanout::{FanoutLine, LineRead, LineSpot};
 pub use model::*;
 pub use platform::*;
 pub use qms_domain::TenantId;

@@ -526,14 +526,16 @@ pub trait Store: Send + Sync + 'static {
     // ----- tenant: realtime fan-out -----
 
     /// A queue with its waiting line for the realtime fan-out (its only read): the queue,
-    /// each waiting customer's id, session id and ticket (line order), the number called, and
-    /// the recent call times the pace is computed from (as of `now`). `None` for a queue that
-    /// is not the tenant's. PostgreSQL reads it on connections of its own, so that the fan-out
-    /// never waits behind requests for the pool.
+    /// each waiting customer's id, session id and ticket (line order; with
+    /// [`crate::LineRead::Count`] only how many), the number called, and the recent call times
+    /// the pace is computed from (as of `now`). `None` for a queue that is not the tenant's.
+    /// PostgreSQL reads it on connections of its own, so that the fan-out never waits behind
+    /// requests for the pool.
     async fn fanout_line(
         &self,
         tenant: TenantId,
         queue_id: Uuid,
         now: OffsetDateTime,
+        read: crate::LineRead,
     ) -> StoreResult<Option<crate::FanoutLine>>;
 }

@@ -1,11 +1,11 @@
 //! The realtime fan-out's read (`Store::fanout_line`): the queue, the waiting line in order with
-//! session ids and tickets, the called count and the recent calls, agreeing with `queue`,
-//! `queue_entries` and `queue_stats`; nothing of another tenant.
+//! session ids and tickets (or only its length), the called count and the recent calls,
+//! agreeing with `queue`, `queue_entries` and `queue_stats`; nothing of another tenant.
 
 use crate::common::{apply, join};
 use qms_domain::entry::{EntryStatus, Transition};
 use qms_domain::wait;
-use qms_store::QueueStats;
+use qms_store::{LineRead, QueueStats};
 use qms_testkit::{TestDb, ok, phone};
 use time::OffsetDateTime;
 
@@ -27,7 +27,8 @@ async fn the_fanout_line_agrees_with_the_full_reads() {
     apply(s, &fx, people[4].id, Transition::Cancel).await;
 
     let now = OffsetDateTime::now_utc();
-    let line = ok("fanout_line", s.fanout_line(fx.tenant, fx.queue, now).await).expect("line");
+    let read = s.fanout_line(fx.tenant, fx.queue, now, LineRead::Spots);
+    let line = ok("fanout_line", read.await).expect("line");
     let full = ok(
         "queue_entries",
         s.queue_entries(fx.tenant, fx.queue, &[EntryStatus::Waiting])
@@ -40,8 +41,21 @@ async fn the_fanout_line_agrees_with_the_full_reads() {
         assert_eq!(spot.session_id, e.session_id);
         assert_eq!(spot.ticket_number, e.ticket_number);
     }
+    assert_eq!(line.waiting_count, 2);
     assert_eq!(line.called, 3);
     assert_eq!(line.recent_calls.len(), 3, "one per call");
+
+    // Read for its numbers only: the same numbers, no customers.
+    let read = s.fanout_line(fx.tenant, fx.queue, now, LineRead::Count);
+    let counted = ok("fanout_line (count)", read.await).expect("line");
+    assert!(counted.waiting.is_empty(), "no spots when only counting");
+    assert_eq!(counted.waiting_count, 2);
+    assert_eq!(counted.called, line.called);
+    assert_eq!(counted.queue, line.queue);
+    let (mut a, mut b) = (counted.recent_calls.clone(), line.recent_calls.clone());
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "the same recent calls");
 
     // The queue is the one read alone; stats and estimates computed from the line are the
     // ones the full reads answer.
@@ -50,7 +64,7 @@ async fn the_fanout_line_agrees_with_the_full_reads() {
     let turn = wait::minutes_per_turn(&line.recent_calls, now, queue.settings.average_service_time);
     let stats = ok("queue_stats", s.queue_stats(fx.tenant, fx.queue).await);
     assert_eq!(
-        QueueStats::from_counts(line.waiting.len() as i64, line.called, turn),
+        QueueStats::from_counts(line.waiting_count, line.called, turn),
         stats
     );
     for (i, e) in full.iter().enumerate() {
@@ -71,12 +85,29 @@ async fn the_fanout_line_stays_in_its_tenant() {
     join(s, &a, "Ben", &phone(2)).await;
     apply(s, &a, e.id, Transition::Call).await;
     let now = OffsetDateTime::now_utc();
-    let seen = ok("fanout_line", s.fanout_line(b.tenant, a.queue, now).await);
-    assert_eq!(seen, None, "another tenant's queue is not found");
-    let own = ok("fanout_line", s.fanout_line(b.tenant, b.queue, now).await).expect("own");
-    assert_eq!(own.queue.id, b.queue);
-    assert!(own.waiting.is_empty());
-    let mine = ok("fanout_line", s.fanout_line(a.tenant, a.queue, now).await).expect("line");
-    assert_eq!(mine.waiting.len(), 1);
-    assert_eq!(mine.called, 1);
+    for read in [LineRead::Spots, LineRead::Count] {
+        let seen = ok(
+            "fanout_line",
+            s.fanout_line(b.tenant, a.queue, now, read).await,
+        );
+        assert_eq!(seen, None, "another tenant's queue is not found ({read:?})");
+        let own = ok(
+            "fanout_line",
+            s.fanout_line(b.tenant, b.queue, now, read).await,
+        );
+        let own = own.expect("own");
+        assert_eq!(own.queue.id, b.queue);
+        assert!(own.waiting.is_empty());
+        assert_eq!(own.waiting_count, 0, "{read:?}");
+        assert_eq!(own.called, 0, "{read:?}");
+        let mine = ok(
+            "fanout_line",
+            s.fanout_line(a.tenant, a.queue, now, read).await,
+        );
+        let mine = mine.expect("line");
+        assert_eq!(mine.waiting_count, 1, "{read:?}");
+        assert_eq!(mine.called, 1, "{read:?}");
+    }
+    let mine = s.fanout_line(a.tenant, a.queue, now, LineRead::Spots).await;
+    assert_eq!(ok("fanout_line", mine).expect("line").waiting.len(), 1);
 }

@@ -22,7 +22,7 @@ use qms_domain::TenantId;
 use qms_domain::entry::{EntryStatus, Transition};
 use qms_domain::queue::QueueSettings;
 use qms_domain::wait;
-use qms_store::{FanoutLine, Queue, QueueEntry, QueueStats, QueueSummary, StoreResult};
+use qms_store::{FanoutLine, LineRead, Queue, QueueEntry, QueueStats, QueueSummary, StoreResult};
 use serde::Serialize;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
@@ -304,9 +304,31 @@ struct Told {
 pub(super) struct Memory {
     queues: HashMap<Uuid, (u64, HashMap<Uuid, Told>)>,
     tick: u64,
+    /// Queues whose waiting line, when last read, had no customer listening on this instance,
+    /// with the tenant's count of customer joins before that read
+    /// ([`super::Realtime::customer_joins`]): while no customer of the tenant has joined since,
+    /// nobody is there to be told of a move, and the fan-out reads only the queue's numbers.
+    quiet: HashMap<Uuid, u64>,
 }
 
 impl Memory {
+    /// True when `queue` was quiet at `joins` customer joins of its tenant and still is.
+    fn is_quiet(&self, queue: Uuid, joins: u64) -> bool {
+        self.quiet.get(&queue) == Some(&joins)
+    }
+
+    /// Notes whether `queue`'s line, read after `joins` customer joins, had nobody listening.
+    fn set_quiet(&mut self, queue: Uuid, joins: u64, quiet: bool) {
+        if !quiet {
+            self.quiet.remove(&queue);
+            return;
+        }
+        if self.quiet.len() >= REMEMBERED_QUEUES {
+            self.quiet.clear();
+        }
+        self.quiet.insert(queue, joins);
+    }
+
     fn take(&mut self, queue: Uuid) -> Option<HashMap<Uuid, Told>> {
         self.queues.remove(&queue).map(|(_, told)| told)
     }
@@ -342,11 +364,18 @@ pub(super) type BacklogNumbers = HashMap<Uuid, (Queue, QueueStats)>;
 
 /// Reads the queue and its line, then emits every event of one change (run by the worker).
 /// With `remember` false (several instances, where changes made elsewhere are not seen) every
-/// waiting customer hears of a move that can shift the line. A change `superseded` by a later
-/// one of the same queue that reads the line (the worker knows, from its backlog; only with
-/// `remember`) is told only to staff and its own customers, with the queue's numbers as read
-/// once for that backlog: the later fan-out tells everyone else where the changes left them,
-/// once, with the numbers of then. Answers the number of emits.
+/// waiting customer hears of a move that can shift the line. Only the queue's numbers are read,
+/// not its line, when the changed entries' own customers and staff are all there is to tell:
+///
+/// - a change `superseded` by a later one of the same queue that reads the line (the worker
+///   knows, from its backlog; only with `remember`) is told with the queue's numbers as read
+///   once for that backlog: the later fan-out tells everyone else where the changes left them,
+///   once, with the numbers of then;
+/// - a change that moves nobody else ([`Action::moves_nobody_else`]);
+/// - a change of a quiet queue ([`Memory`]; only with `remember`): its line had nobody
+///   listening when last read, and no customer of its tenant has joined since.
+///
+/// Answers the number of emits.
 pub(super) async fn fan_out<A: Adapter>(
     io: &SocketIo<A>,
     state: &AppState,
@@ -373,7 +402,8 @@ pub(super) async fn fan_out<A: Adapter>(
             Some(read) => read.clone(),
             None => {
                 let now = OffsetDateTime::now_utc();
-                let Some(line) = store.fanout_line(tenant, queue_id, now).await? else {
+                let read = store.fanout_line(tenant, queue_id, now, LineRead::Count);
+                let Some(line) = read.await? else {
                     memory.take(queue_id);
                     return Ok(0);
                 };
@@ -384,20 +414,33 @@ pub(super) async fn fan_out<A: Adapter>(
         };
         return tell_the_changed(io, memory, &queue.settings, &stats, change).await;
     }
-    if action.moves_nobody_else() {
-        let Some(queue) = store.queue(tenant, queue_id).await? else {
+    let joins = state.realtime.customer_joins(tenant);
+    let quiet = remember && memory.is_quiet(queue_id, joins);
+    let now = OffsetDateTime::now_utc();
+    if quiet || action.moves_nobody_else() {
+        let read = store.fanout_line(tenant, queue_id, now, LineRead::Count);
+        let Some(line) = read.await? else {
             memory.take(queue_id);
             return Ok(0);
         };
-        let stats = store.queue_stats(tenant, queue_id).await?;
-        return tell_the_changed(io, memory, &queue.settings, &stats, change).await;
+        let stats = line_stats(&line, now).0;
+        return tell_the_changed(io, memory, &line.queue.settings, &stats, change).await;
     }
     let (tenant, queue_id, action, changed) = change;
-    let now = OffsetDateTime::now_utc();
-    let Some(line) = store.fanout_line(tenant, queue_id, now).await? else {
+    let read = store.fanout_line(tenant, queue_id, now, LineRead::Spots);
+    let Some(line) = read.await? else {
         memory.take(queue_id);
         return Ok(0);
     };
+    if remember {
+        // Is anyone in this line listening here? (Stops at the first who is.)
+        let nobody = line.waiting.iter().all(|spot| {
+            io.to(rooms::customer(&spot.session_id))
+                .sockets()
+                .is_empty()
+        });
+        memory.set_quiet(queue_id, joins, nobody);
+    }
     let queue = &line.queue;
     let (stats, turn) = line_stats(&line, now);
     let fresh = refresh(changed, &line, turn);
@@ -555,7 +598,7 @@ async fn tell_the_changed<A: Adapter>(
 fn line_stats(line: &FanoutLine, now: OffsetDateTime) -> (QueueStats, f64) {
     let configured = line.queue.settings.average_service_time;
     let turn = wait::minutes_per_turn(&line.recent_calls, now, configured);
-    let stats = QueueStats::from_counts(line.waiting.len() as i64, line.called, turn);
+    let stats = QueueStats::from_counts(line.waiting_count, line.called, turn);
     (stats, turn)
 }
 
@@ -662,6 +705,7 @@ mod tests {
     fn line(ids: &[Uuid]) -> FanoutLine {
         let now = OffsetDateTime::now_utc();
         FanoutLine {
+            waiting_count: ids.len() as i64,
             queue: Queue {
                 id: Uuid::now_v7(),
                 tenant_id: TenantId(Uuid::now_v7()),
@@ -761,5 +805,28 @@ mod tests {
         }
         assert_eq!(m.queues.len(), REMEMBERED_QUEUES);
         assert!(m.take(first).is_none(), "the oldest is forgotten");
+    }
+
+    #[test]
+    fn a_queue_is_quiet_only_until_a_customer_of_its_tenant_joins() {
+        let mut m = Memory::default();
+        let (q, other) = (Uuid::now_v7(), Uuid::now_v7());
+        assert!(!m.is_quiet(q, 0), "unknown queues are not quiet");
+        m.set_quiet(q, 3, true);
+        assert!(m.is_quiet(q, 3));
+        assert!(!m.is_quiet(other, 3));
+        assert!(
+            !m.is_quiet(q, 4),
+            "a customer joined since the line was read"
+        );
+        m.set_quiet(q, 4, false);
+        assert!(
+            !m.is_quiet(q, 3) && !m.is_quiet(q, 4),
+            "someone listens now"
+        );
+        for _ in 0..=REMEMBERED_QUEUES {
+            m.set_quiet(Uuid::now_v7(), 0, true);
+        }
+        assert!(m.quiet.len() <= REMEMBERED_QUEUES, "bounded");
     }
 }

@@ -58,6 +58,10 @@ struct Inner {
     ready: watch::Sender<bool>,
     redis: Option<redis::RedisDriver>,
     limits: webchat::ChatLimits,
+    /// Per tenant, how many `customer:join`s this instance has accepted: a queue whose line
+    /// had no customer listening stays quiet (its fan-out reads only its numbers) until the
+    /// next customer of its tenant joins (see [`events::fan_out`]).
+    customer_joins: std::sync::Mutex<std::collections::HashMap<qms_store::TenantId, u64>>,
 }
 
 /// The server, with the adapter it was built with.
@@ -162,6 +166,7 @@ impl Realtime {
             ready,
             redis,
             limits: webchat::ChatLimits::default(),
+            customer_joins: Default::default(),
         })))
     }
 
@@ -242,6 +247,27 @@ impl Realtime {
             metrics::counter!("realtime_jobs_dropped_total").increment(1);
             tracing::warn!("realtime: the event queue is full; an event was dropped");
         }
+    }
+
+    /// Counts a customer socket's joining of its room (after the join).
+    pub(crate) fn customer_joined(&self, tenant: qms_store::TenantId) {
+        // A count is never left half-written, so a poisoned lock's map is still right.
+        let mut joins = self
+            .0
+            .customer_joins
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *joins.entry(tenant).or_default() += 1;
+    }
+
+    /// How many customer joins of `tenant` this instance has accepted so far.
+    pub(crate) fn customer_joins(&self, tenant: qms_store::TenantId) -> u64 {
+        let joins = self
+            .0
+            .customer_joins
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        joins.get(&tenant).copied().unwrap_or(0)
     }
 
     pub(crate) fn limits(&self) -> &webchat::ChatLimits {

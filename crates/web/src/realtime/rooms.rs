@@ -221,5 +221,6 @@ async fn customer_join<A: Adapter>(
         return Err(Refusal::Forbidden);
     }
     socket.join(customer(&sid));
+    state.realtime.customer_joined(peer.tenant.id);
     Ok(())
 }

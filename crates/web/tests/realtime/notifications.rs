@@ -6,7 +6,7 @@
 
 use crate::client::{Clients, Kind};
 use crate::common::TestApp;
-use crate::{customer_socket, join_at, staff_post};
+use crate::{customer_socket, join_at, staff_post, staff_socket};
 use serde_json::Value;
 
 /// `(type, position, status)` of every notification socket `id` received.
@@ -135,4 +135,55 @@ async fn customers_hear_only_of_changes_and_get_one_reminder_near_the_front() {
     );
     js.exit().await;
     py.exit().await;
+}
+
+/// A queue whose line nobody listened to is fanned out with its numbers only (staff still get
+/// every `queue:update`); a customer who connects afterwards hears the next move that shifts
+/// them.
+#[tokio::test]
+async fn a_customer_who_connects_to_a_line_nobody_listened_to_hears_the_next_move() {
+    let app = TestApp::spawn().await;
+    let tn = app.tenant("quiet").await;
+    let mut people: Vec<Value> = Vec::new();
+    for (i, name) in ["Ana", "Ben", "Cai", "Dee"].iter().enumerate() {
+        people.push(join_at(&app, app.addr, &tn, name, i as u32 + 1).await);
+    }
+    let Some(mut js) = Clients::start("a_customer_who_connects_to_a_quiet_line", Kind::Js).await
+    else {
+        return;
+    };
+    staff_socket(&mut js, "board", app.addr, &tn, "websocket").await;
+    let call_next = format!("/api/queues/{}/call-next", tn.queue);
+
+    // Two calls with no customer connected: the board hears both, with the line's numbers.
+    for (called, waiting) in [(0, 3), (1, 2)] {
+        staff_post(&app, &tn, &call_next).await;
+        let id = people[called]["id"].clone();
+        let update = js
+            .event("board", "queue:update", |u| {
+                u["action"] == "called" && u["entry"]["id"] == id
+            })
+            .await
+            .expect("the board hears the call");
+        assert_eq!(update["stats"]["waiting"], waiting);
+        assert_eq!(update["entry"]["status"], "called");
+    }
+
+    // Dee connects, third in line then second; the next call moves her to the front.
+    let dee = people[3]["sessionId"].as_str().unwrap().to_string();
+    customer_socket(&mut js, "dee", app.addr, &tn, &dee, "websocket").await;
+    staff_post(&app, &tn, &call_next).await;
+    let told = js
+        .event("dee", "notification", |n| n["position"] == 1)
+        .await
+        .expect("Dee hears she is first");
+    assert_eq!(told["status"], "waiting");
+    let update = js
+        .event("board", "queue:update", |u| {
+            u["action"] == "called" && u["entry"]["id"] == people[2]["id"]
+        })
+        .await
+        .expect("the board hears the third call");
+    assert_eq!(update["stats"]["waiting"], 1);
+    js.exit().await;
 }
