@@ -33,8 +33,8 @@ impl PgStore {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.tenant_tx(tenant).await?;
         lock_queue(&mut tx, tenant, queue_id).await?;
-        apply(&mut tx, tenant, queue_id, entry_id, transition, actor, now).await?;
-        let entry = entry_by_id_in(&mut tx, tenant, entry_id).await?;
+        let moved = apply(&mut tx, tenant, queue_id, entry_id, transition, actor, now).await?;
+        let entry = as_left(&mut tx, tenant, moved).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(entry)
     }
@@ -52,7 +52,7 @@ impl PgStore {
         let Some(entry_id) = head.first().copied() else {
             return Err(StoreError::QueueEmpty);
         };
-        apply(
+        let moved = apply(
             &mut tx,
             tenant,
             queue_id,
@@ -62,7 +62,7 @@ impl PgStore {
             now,
         )
         .await?;
-        let entry = entry_by_id_in(&mut tx, tenant, entry_id).await?;
+        let entry = as_left(&mut tx, tenant, moved).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(entry)
     }
@@ -86,21 +86,19 @@ impl PgStore {
         if ids.is_empty() {
             return Err(StoreError::QueueEmpty);
         }
-        for entry_id in &ids {
-            apply(
+        let mut out = Vec::with_capacity(ids.len());
+        for entry_id in ids {
+            let moved = apply(
                 &mut tx,
                 tenant,
                 queue_id,
-                *entry_id,
+                entry_id,
                 Transition::Call,
                 actor,
                 now,
             )
             .await?;
-        }
-        let mut out = Vec::with_capacity(ids.len());
-        for entry_id in ids {
-            out.push(entry_by_id_in(&mut tx, tenant, entry_id).await?);
+            out.push(as_left(&mut tx, tenant, moved).await?);
         }
         tx.commit().await.map_err(db_err)?;
         Ok(out)
@@ -189,7 +187,7 @@ impl PgStore {
         if !allowed {
             return Err(StoreError::CancellationNotAllowed);
         }
-        apply(
+        let moved = apply(
             &mut tx,
             tenant,
             queue_id,
@@ -199,7 +197,7 @@ impl PgStore {
             now,
         )
         .await?;
-        let entry = entry_by_id_in(&mut tx, tenant, entry_id).await?;
+        let entry = as_left(&mut tx, tenant, moved).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(entry)
     }
@@ -276,6 +274,7 @@ async fn waiting_ids(
 
 /// One move of the state machine inside the caller's transaction (which holds the queue lock):
 /// checks the move, updates the entry, and writes the analytics event and the audit row.
+/// Answers the entry's row as updated (place 0: see [`as_left`]).
 async fn apply(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -284,7 +283,7 @@ async fn apply(
     transition: Transition,
     actor: &Actor,
     now: OffsetDateTime,
-) -> StoreResult<()> {
+) -> StoreResult<QueueEntry> {
     let row = sqlx::query(
         "SELECT status, joined_at, ticket_seq FROM queue_entries
          WHERE tenant_id = $1 AND queue_id = $2 AND id = $3 FOR UPDATE",
@@ -304,31 +303,36 @@ async fn apply(
     let joined_at: OffsetDateTime = rows::get(&row, "joined_at")?;
     let sql = match transition {
         Transition::Call => {
-            "UPDATE queue_entries SET status = $3, called_at = $4 WHERE tenant_id = $1 AND id = $2"
+            "UPDATE queue_entries SET status = $3, called_at = $4 WHERE tenant_id = $1 AND id = $2
+             RETURNING *, 0::bigint AS live_position"
         }
         Transition::Seat => {
-            "UPDATE queue_entries SET status = $3, served_at = $4 WHERE tenant_id = $1 AND id = $2"
+            "UPDATE queue_entries SET status = $3, served_at = $4 WHERE tenant_id = $1 AND id = $2
+             RETURNING *, 0::bigint AS live_position"
         }
         Transition::Complete | Transition::Cancel | Transition::NoShow => {
             "UPDATE queue_entries SET status = $3, completed_at = $4
-             WHERE tenant_id = $1 AND id = $2"
+             WHERE tenant_id = $1 AND id = $2
+             RETURNING *, 0::bigint AS live_position"
         }
         Transition::Requeue => {
             "UPDATE queue_entries e SET status = $3, requeued_at = $4, completed_at = NULL,
                  position = (SELECT COALESCE(MAX(w.position), 0) + 1 FROM queue_entries w
                              WHERE w.tenant_id = e.tenant_id AND w.queue_id = e.queue_id
                                AND w.status = 'waiting')
-             WHERE e.tenant_id = $1 AND e.id = $2"
+             WHERE e.tenant_id = $1 AND e.id = $2
+             RETURNING e.*, 0::bigint AS live_position"
         }
     };
-    sqlx::query(sql)
+    let moved = sqlx::query(sql)
         .bind(tenant.0)
         .bind(entry_id)
         .bind(to.as_str())
         .bind(ms(now))
-        .execute(&mut *conn)
+        .fetch_one(&mut *conn)
         .await
         .map_err(db_err)?;
+    let moved = rows::entry(&moved)?;
     if transition == Transition::Call {
         let seq: i32 = rows::get(&row, "ticket_seq")?;
         sqlx::query("UPDATE queues SET current_serving = $3 WHERE tenant_id = $1 AND id = $2")
@@ -361,5 +365,20 @@ async fn apply(
             "queueId": queue_id, "from": from.as_str(), "to": to.as_str()
         })),
     };
-    journal::audit(conn, tenant, actor, audit, now).await
+    journal::audit(conn, tenant, actor, audit, now).await?;
+    Ok(moved)
+}
+
+/// The entry as a move left it: the row the move returned (out of the line, its place is 0),
+/// or, for one back in line (a requeue), read again for its live place and estimate.
+async fn as_left(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    moved: QueueEntry,
+) -> StoreResult<QueueEntry> {
+    if moved.status == EntryStatus::Waiting {
+        entry_by_id_in(conn, tenant, moved.id).await
+    } else {
+        Ok(moved)
+    }
 }
