@@ -5,7 +5,9 @@
 -- request of the run uses: +6012 followed by 7 digits, number base + (n-1)*threads + (id-1)
 -- for the n-th request of thread id. A phone already waiting in a queue would answer 200
 -- with the existing place, so only 201 (a new place) counts as a join here. Give each wrk
--- run against the same queues its own base.
+-- run against the same queues its own base. A thread stops at its first 409 (queue_full): the
+-- queues, joined in turn, are then (all but) full, and the run's rate is over the time it had
+-- room (see bench/common.lua).
 
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local bench = dofile(dir .. "common.lua")
@@ -14,6 +16,7 @@ local queues, nthreads, base, n = {}, 1, 0, 0
 
 bench.install({
   ok = function(status) return status == 201 end,
+  stop = function(status) return status == 409 end,
   init = function(arg)
     queues = bench.split(arg.queues)
     nthreads = tonumber(arg.threads) or 1

@@ -203,9 +203,11 @@ impl PgStore {
         let queue = rows::queue(&row)?;
         let timezone: String = rows::get(&row, "merchant_timezone")?;
 
-        // Then, under that lock, everything the join decides on in one statement: an earlier
-        // answer to the same `Idempotency-Key`, this phone's waiting place, the line's length
-        // and end, and whether the service type is offered. (Not in the locking statement: its
+        // The locked row is the queue's latest version (a lock that waited re-reads it), so its
+        // counters (migration 0008) are the line's length and the number called now. Then,
+        // under that lock, the rest the join decides on in one statement: an earlier answer to
+        // the same `Idempotency-Key`, this phone's waiting place, the line's end, the recent
+        // calls and whether the service type is offered. (Not in the locking statement: its
         // subqueries would read the snapshot from before the lock was granted.)
         let facts = sqlx::query(
             "SELECT
@@ -214,15 +216,9 @@ impl PgStore {
                 (SELECT x.id FROM queue_entries x
                  WHERE x.tenant_id = $1 AND x.queue_id = $2 AND x.customer_phone = $4
                    AND x.status = 'waiting') AS existing_id,
-                (SELECT COUNT(*) FROM queue_entries w
-                 WHERE w.tenant_id = $1 AND w.queue_id = $2 AND w.status = 'waiting')
-                    AS waiting_count,
                 (SELECT COALESCE(MAX(w.position), 0) + 1 FROM queue_entries w
                  WHERE w.tenant_id = $1 AND w.queue_id = $2 AND w.status = 'waiting')
                     AS next_position,
-                (SELECT COUNT(*) FROM queue_entries c
-                 WHERE c.tenant_id = $1 AND c.queue_id = $2 AND c.status = 'called')
-                    AS called_count,
                 ARRAY(SELECT c.called_at FROM queue_entries c
                       WHERE c.tenant_id = $1 AND c.queue_id = $2 AND c.called_at >= $7
                       ORDER BY c.called_at DESC LIMIT $8) AS recent_calls,
@@ -243,9 +239,9 @@ impl PgStore {
         .map_err(db_err)?;
         let replay: Option<Uuid> = rows::get(&facts, "replay_id")?;
         let existing: Option<Uuid> = rows::get(&facts, "existing_id")?;
-        let waiting: i64 = rows::get(&facts, "waiting_count")?;
+        let waiting = i64::from(rows::get::<i32>(&row, "waiting_count")?);
         let position: i64 = rows::get(&facts, "next_position")?;
-        let called: i64 = rows::get(&facts, "called_count")?;
+        let called = i64::from(rows::get::<i32>(&row, "called_count")?);
         let calls: Vec<OffsetDateTime> = rows::get(&facts, "recent_calls")?;
         let service_type_found: bool = rows::get(&facts, "service_type_found")?;
 

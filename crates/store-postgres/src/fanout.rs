@@ -14,15 +14,16 @@ use qms_store::{FanoutLine, LineRead, LineSpot, StoreResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// The called count and the recent call times, after the line's own rows.
+/// The called count (the queue's counter, migration 0008) and the recent call times, after the
+/// line's own rows.
 macro_rules! with_numbers {
     ($line:literal) => {
         concat!(
             $line,
             "
     UNION ALL
-    SELECT 1, NULL, NULL, NULL, COUNT(*), NULL
-      FROM queue_entries WHERE tenant_id = $1 AND queue_id = $2 AND status = 'called'
+    SELECT 1, NULL, NULL, NULL, called_count::bigint, NULL
+      FROM queues WHERE tenant_id = $1 AND id = $2
     UNION ALL
     (SELECT 2, NULL, NULL, NULL, 0, called_at FROM queue_entries
       WHERE tenant_id = $1 AND queue_id = $2 AND called_at >= $3
@@ -39,12 +40,12 @@ const LINE: &str = with_numbers!(
       FROM queue_entries WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'"
 );
 
-/// Only how many are waiting.
+/// Only how many are waiting (the queue's counter).
 const COUNT: &str = with_numbers!(
     "
-    SELECT 3 AS k, NULL::uuid AS id, NULL AS session_id, NULL AS ticket_number, COUNT(*) AS n,
-           NULL::timestamptz AS at
-      FROM queue_entries WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'"
+    SELECT 3 AS k, NULL::uuid AS id, NULL AS session_id, NULL AS ticket_number,
+           waiting_count::bigint AS n, NULL::timestamptz AS at
+      FROM queues WHERE tenant_id = $1 AND id = $2"
 );
 
 impl PgStore {

@@ -386,12 +386,8 @@ fn join_in(
             (SELECT x.id FROM queue_entries x
              WHERE x.queue_id = q.id AND x.customer_phone = $4 AND x.status = 'waiting')
                 AS existing_id,
-            (SELECT COUNT(*) FROM queue_entries w
-             WHERE w.queue_id = q.id AND w.status = 'waiting') AS waiting_count,
             (SELECT COALESCE(MAX(w.position), 0) + 1 FROM queue_entries w
              WHERE w.queue_id = q.id AND w.status = 'waiting') AS next_position,
-            (SELECT COUNT(*) FROM queue_entries c
-             WHERE c.queue_id = q.id AND c.status = 'called') AS called_count,
             (SELECT group_concat(called_at) FROM (
                 SELECT c.called_at FROM queue_entries c
                 WHERE c.queue_id = q.id AND c.called_at >= $6

@@ -19,16 +19,15 @@ const LINE: &str = "
      WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'
      ORDER BY position, id";
 
-const WAITING: &str = "
-    SELECT COUNT(*) AS waiting FROM queue_entries
-     WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'";
+/// How many wait: the queue's counter (migration 0008).
+const WAITING: &str =
+    "SELECT waiting_count AS waiting FROM queues WHERE tenant_id = $1 AND id = $2";
 
-/// The called count and the recent call times (`LIMIT 12` is [`wait::PACE_SAMPLE`], a literal
-/// for the reason given in `entries.rs`).
+/// The called count (the queue's counter) and the recent call times (`LIMIT 12` is
+/// [`wait::PACE_SAMPLE`], a literal for the reason given in `entries.rs`).
 const NUMBERS: &str = "
     SELECT
-      (SELECT COUNT(*)
-         FROM queue_entries WHERE tenant_id = $1 AND queue_id = $2 AND status = 'called') AS called,
+      (SELECT called_count FROM queues WHERE tenant_id = $1 AND id = $2) AS called,
       (SELECT group_concat(called_at, ',') FROM (
          SELECT called_at FROM queue_entries
           WHERE tenant_id = $1 AND queue_id = $2 AND called_at >= $3

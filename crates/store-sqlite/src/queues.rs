@@ -415,10 +415,9 @@ impl SqliteStore {
 }
 
 /// The tenant's queues (or the one queue `only`) with their live numbers and pace (minutes per
-/// turn, as of `now`), in one statement on an inline reader's `conn`: the counts and the
-/// recent call times are subqueries on the line index `(queue_id, status, position, …)` and
-/// `(queue_id, called_at)`. `LIMIT 12` is [`wait::PACE_SAMPLE`] spelt out (see
-/// `entries::place_where!`).
+/// turn, as of `now`), in one statement on an inline reader's `conn`: the counts are the
+/// queue's counters (migration 0008), the recent call times a subquery on `(queue_id,
+/// called_at)`. `LIMIT 12` is [`wait::PACE_SAMPLE`] spelt out (see `entries::place_where!`).
 fn summaries_on(
     conn: &rusqlite::Connection,
     tenant: TenantId,
@@ -431,10 +430,6 @@ fn summaries_on(
     inline::rows_on(
         conn,
         "SELECT q.*,
-            (SELECT COUNT(*) FROM queue_entries w
-             WHERE w.queue_id = q.id AND w.status = 'waiting') AS waiting_count,
-            (SELECT COUNT(*) FROM queue_entries w
-             WHERE w.queue_id = q.id AND w.status = 'called') AS called_count,
             (SELECT group_concat(called_at) FROM (
                 SELECT c.called_at FROM queue_entries c
                 WHERE c.queue_id = q.id AND c.called_at >= $2

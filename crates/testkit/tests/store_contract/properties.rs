@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use qms_domain::entry::{EntryStatus, Transition};
-use qms_store::{BulkSelection, Joined, StoreError};
+use qms_store::{BulkSelection, Joined, LineRead, StoreError};
 use qms_testkit::{Fixture, TestDb, new_entry, phone};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -315,6 +315,30 @@ async fn check(db: &TestDb, fx: &Fixture, model: &Model) -> Result<(), TestCaseE
             );
         }
     }
+    // The queue's numbers (the list, the board, the fan-out's read) count the same entries.
+    let called = model
+        .entries
+        .iter()
+        .filter(|m| m.status == EntryStatus::Called)
+        .count() as i64;
+    let stats = s
+        .queue_stats(fx.tenant, fx.queue)
+        .await
+        .map_err(|e| fail(format!("queue_stats: {e:?}")))?;
+    prop_assert_eq!(stats.waiting, model.line.len() as i64, "waiting count");
+    prop_assert_eq!(stats.called, called, "called count");
+    let now = OffsetDateTime::now_utc();
+    let line = s
+        .fanout_line(fx.tenant, fx.queue, now, LineRead::Count)
+        .await
+        .map_err(|e| fail(format!("fanout_line: {e:?}")))?
+        .ok_or_else(|| fail("fanout_line: no queue".into()))?;
+    prop_assert_eq!(
+        line.waiting_count,
+        model.line.len() as i64,
+        "fan-out waiting"
+    );
+    prop_assert_eq!(line.called, called, "fan-out called");
     Ok(())
 }
 
