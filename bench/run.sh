@@ -26,7 +26,9 @@
 # bench.localhost, made with `qms tenant create --plan ENTERPRISE` (50 queues per merchant
 # instead of the demo plan's 10), with $BENCH_QUEUES queues of capacity 1000: the join run
 # spreads over them, an unmeasured second join run tops them up, and call-next then calls
-# customers round the same queues.
+# customers round the same queues. A join or call-next thread stops at its first 409 (the
+# queues are full, or empty), and the rate is then over the time the run had work (see
+# bench/common.lua).
 #
 # Environment (all optional):
 #   BENCH_DURATION     wrk duration of each measured run (default 10s)
