@@ -9,7 +9,7 @@
 use crate::inline;
 use crate::journal::{self, Audit};
 use crate::rows::Columns;
-use crate::rows::{self, id, ms, tid};
+use crate::rows::{self, id, ms, recent_calls, tid};
 use crate::{SqliteStore, db_err, moves};
 use qms_domain::TenantId;
 use qms_domain::entry::{self as rules, EntryStatus, Transition};
@@ -26,9 +26,8 @@ use uuid::Uuid;
 
 /// Selects entries with, in the same statement, everything their place and estimate need:
 /// the live place (1 + the waiting entries ahead, or 0 when not waiting), the queue's name and
-/// configured pace, and (for waiting entries) the queue's recent call times. `$3` is the start
-/// of the pace window. The sample size is a literal ([`wait::PACE_SAMPLE`]), not a parameter:
-/// SQLite re-prepares a statement whenever a parameter used as a `LIMIT` is bound again.
+/// configured pace, and (for waiting entries) the queue's recent call times
+/// ([`recent_calls!`]). `$3` is the start of the pace window.
 macro_rules! place_where {
     ($filter:literal) => {
         concat!(
@@ -38,20 +37,14 @@ macro_rules! place_where {
                   AND (w.position < e.position OR (w.position = e.position AND w.id < e.id))
             ) ELSE 0 END AS live_position,
             q.name AS queue_name, q.average_service_time AS queue_average_service_time,
-            CASE WHEN e.status = 'waiting' THEN (
-                SELECT group_concat(called_at) FROM (
-                    SELECT c.called_at FROM queue_entries c
-                    WHERE c.queue_id = e.queue_id AND c.called_at >= $3
-                    ORDER BY c.called_at DESC LIMIT 12
-                )
-            ) END AS recent_calls
+            CASE WHEN e.status = 'waiting' THEN ",
+            recent_calls!("e.queue_id", "$3"),
+            " END AS recent_calls
             FROM queue_entries e JOIN queues q ON q.id = e.queue_id AND q.tenant_id = e.tenant_id ",
             $filter
         )
     };
 }
-
-const _: () = assert!(wait::PACE_SAMPLE == 12, "the pace statements say LIMIT 12");
 
 impl SqliteStore {
     /// A customer's place by their session key, read inline ([`place_on`]).
@@ -380,24 +373,23 @@ fn join_in(
     ];
     let facts = inline::rows_on(
         tx,
-        "SELECT q.*, m.timezone AS merchant_timezone,
+        concat!(
+            "SELECT q.*, m.timezone AS merchant_timezone,
             (SELECT r.id FROM queue_entries r
              WHERE r.queue_id = q.id AND r.idempotency_key = $3) AS replay_id,
             (SELECT x.id FROM queue_entries x
              WHERE x.queue_id = q.id AND x.customer_phone = $4 AND x.status = 'waiting')
                 AS existing_id,
             (SELECT COALESCE(MAX(w.position), 0) + 1 FROM queue_entries w
-             WHERE w.queue_id = q.id AND w.status = 'waiting') AS next_position,
-            (SELECT group_concat(called_at) FROM (
-                SELECT c.called_at FROM queue_entries c
-                WHERE c.queue_id = q.id AND c.called_at >= $6
-                ORDER BY c.called_at DESC LIMIT 12
-            )) AS recent_calls,
+             WHERE w.queue_id = q.id AND w.status = 'waiting') AS next_position, ",
+            recent_calls!("q.id", "$6"),
+            " AS recent_calls,
             (SELECT COUNT(*) FROM service_types st
              WHERE st.tenant_id = q.tenant_id AND st.merchant_id = q.merchant_id
                AND st.id = $5 AND st.is_active = 1) AS service_type_found
          FROM queues q JOIN merchants m ON m.id = q.merchant_id
-         WHERE q.tenant_id = $1 AND q.id = $2",
+         WHERE q.tenant_id = $1 AND q.id = $2"
+        ),
         params,
         |r| {
             Ok((

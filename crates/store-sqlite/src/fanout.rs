@@ -23,8 +23,8 @@ const LINE: &str = "
 const WAITING: &str =
     "SELECT waiting_count AS waiting FROM queues WHERE tenant_id = $1 AND id = $2";
 
-/// The called count (the queue's counter) and the recent call times (`LIMIT 12` is
-/// [`wait::PACE_SAMPLE`], a literal for the reason given in `entries.rs`).
+/// The called count (the queue's counter) and the recent call times: [`rows::recent_calls!`]
+/// with the tenant filtered as well, since no tenant-scoped row is joined here.
 const NUMBERS: &str = "
     SELECT
       (SELECT called_count FROM queues WHERE tenant_id = $1 AND id = $2) AS called,

@@ -2,7 +2,7 @@
 
 use crate::journal::{self, Audit};
 use crate::rows::Columns;
-use crate::rows::{self, id, ms, tid};
+use crate::rows::{self, id, ms, recent_calls, tid};
 use crate::{SqliteStore, db_err, inline};
 use qms_domain::TenantId;
 use qms_domain::queue::QueueSettings;
@@ -417,7 +417,7 @@ impl SqliteStore {
 /// The tenant's queues (or the one queue `only`) with their live numbers and pace (minutes per
 /// turn, as of `now`), in one statement on an inline reader's `conn`: the counts are the
 /// queue's counters (migration 0008), the recent call times a subquery on `(queue_id,
-/// called_at)`. `LIMIT 12` is [`wait::PACE_SAMPLE`] spelt out (see `entries::place_where!`).
+/// called_at)` ([`rows::recent_calls!`]).
 fn summaries_on(
     conn: &rusqlite::Connection,
     tenant: TenantId,
@@ -429,15 +429,14 @@ fn summaries_on(
     let params: &[(&str, &dyn ToSql)] = &[("$1", &tid(tenant)), ("$2", &since), ("$3", &only)];
     inline::rows_on(
         conn,
-        "SELECT q.*,
-            (SELECT group_concat(called_at) FROM (
-                SELECT c.called_at FROM queue_entries c
-                WHERE c.queue_id = q.id AND c.called_at >= $2
-                ORDER BY c.called_at DESC LIMIT 12
-            )) AS recent_calls
+        concat!(
+            "SELECT q.*, ",
+            recent_calls!("q.id", "$2"),
+            " AS recent_calls
          FROM queues q
          WHERE q.tenant_id = $1 AND ($3 IS NULL OR q.id = $3)
-         ORDER BY q.created_at, q.id",
+         ORDER BY q.created_at, q.id"
+        ),
         params,
         |r| {
             let queue = rows::queue(r)?;

@@ -13,6 +13,32 @@ use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+/// The SQL of a scalar subquery: the recent call times of the queue whose id is the SQL
+/// expression `$queue`, at or after the parameter `$since`, as a comma-separated list
+/// (read back with [`time_list`]). The sample size is a literal ([`wait::PACE_SAMPLE`]), not a
+/// parameter: SQLite re-prepares a statement whenever a parameter used as a `LIMIT` is bound
+/// again.
+macro_rules! recent_calls {
+    ($queue:literal, $since:literal) => {
+        concat!(
+            "(SELECT group_concat(called_at) FROM (
+                SELECT c.called_at FROM queue_entries c
+                WHERE c.queue_id = ",
+            $queue,
+            " AND c.called_at >= ",
+            $since,
+            "
+                ORDER BY c.called_at DESC LIMIT 12))"
+        )
+    };
+}
+pub(crate) use recent_calls;
+
+const _: () = assert!(
+    qms_domain::wait::PACE_SAMPLE == 12,
+    "recent_calls! says LIMIT 12"
+);
+
 pub(crate) fn ms(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64
 }
