@@ -120,6 +120,14 @@ function worker() {
 }
 
 // ----- coordinator -----
+// CPU time (user + system) a process has used so far, in milliseconds (/proc/PID/stat counts
+// in clock ticks of 10 ms).
+function cpuMs(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function rssKiB(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
   const m = status.match(/VmRSS:\s+(\d+) kB/);
@@ -174,9 +182,13 @@ async function coordinator() {
   const lat = { customer: [], staff: [] };
   let missing = 0;
   const http = [];
+  // CPU used during the counted rounds (from the call to the last receipt), per round.
+  const cpu = { server: 0, clients: 0 };
+  const clientsCpu = () => workers.reduce((sum, w) => sum + cpuMs(w.pid), 0);
   // Round 0 warms the server up (first statements, first buffers) and is not counted.
   for (let n = 0; n <= rounds; n++) {
     const done = wait("round", procs);
+    const cpuBefore = { server: cpuMs(pid), clients: clientsCpu() };
     const t0 = now();
     workers.forEach((w) => w.send({ type: "round", n, t0 }));
     const res = await fetch(`${a.url}/api/queues/${a.queue}/call-next`, {
@@ -187,6 +199,8 @@ async function coordinator() {
     if (res.status !== 200) throw new Error(`call-next answered ${res.status}`);
     const reports = await done;
     if (n === 0) continue;
+    cpu.server += cpuMs(pid) - cpuBefore.server;
+    cpu.clients += clientsCpu() - cpuBefore.clients;
     http.push(took);
     for (const m of reports) {
       missing += m.expected - m.got.length;
@@ -213,6 +227,8 @@ async function coordinator() {
       http: summary(http),
       customer: summary(lat.customer),
       staff_boards: summary(lat.staff),
+      server_cpu_ms_per_round: cpu.server / rounds,
+      clients_cpu_ms_per_round: cpu.clients / rounds,
     })
   );
 }

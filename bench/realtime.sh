@@ -12,7 +12,9 @@
 # gets a `notification` (their place moved) and every board a `queue:update`. Latency is
 # from the start of the HTTP call to the receipt on each socket. Memory is the server's
 # resident set growth per connected socket, read from /proc after the sockets have been idle
-# for 3 s. The sockets are bare Socket.IO v5 websocket clients (bench/realtime.js, on the `ws`
+# for 3 s. The CPU time (user + system, from /proc) the server and the client processes use
+# during the counted rounds is reported per round: on one machine, the wall time of a round
+# cannot be less than their sum divided by the cores. The sockets are bare Socket.IO v5 websocket clients (bench/realtime.js, on the `ws`
 # package socket.io-client ships with), so the load generator takes little of the CPU it
 # shares with the server.
 #
@@ -101,14 +103,15 @@ done
 echo
 echo "QMS realtime fan-out: $(nproc) cores, load generator ($PROCS Node processes) on the same machine, adapter: ${BENCH_REDIS:+Redis}${BENCH_REDIS:-in-process}"
 echo
-echo "| customers | staff boards | sockets | customer p50 ms | customer p99 ms | board p50 ms | board p99 ms | call-next HTTP p50 ms | missed | server KiB per idle socket |"
-echo "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+echo "| customers | staff boards | sockets | customer p50 ms | customer p99 ms | board p50 ms | board p99 ms | call-next HTTP p50 ms | missed | server KiB per idle socket | CPU ms per round: server | clients |"
+echo "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 for R in "${RESULTS[@]}"; do
   echo "$R" | python3 -c '
 import sys, json
 r = json.load(sys.stdin)
 f = lambda x: "%.1f" % x
-print("| %d | %d | %d | %s | %s | %s | %s | %s | %d | %s |" % (r["customers"], r["staff"], r["connected"],
+print("| %d | %d | %d | %s | %s | %s | %s | %s | %d | %s | %.0f | %.0f |" % (r["customers"], r["staff"], r["connected"],
     f(r["customer"]["p50"]), f(r["customer"]["p99"]), f(r["staff_boards"]["p50"]), f(r["staff_boards"]["p99"]),
-    f(r["http"]["p50"]), r["missing"], f(r["kib_per_socket"])))'
+    f(r["http"]["p50"]), r["missing"], f(r["kib_per_socket"]),
+    r["server_cpu_ms_per_round"], r["clients_cpu_ms_per_round"]))'
 done

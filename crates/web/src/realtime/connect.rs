@@ -24,7 +24,7 @@ use qms_domain::Role;
 use qms_store::{Actor, Tenant, UserType};
 use serde_json::Value;
 use socketioxide::adapter::Adapter;
-use socketioxide::extract::{SocketRef, TryData};
+use socketioxide::extract::{AckSender, Event, SocketRef, TryData};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -208,15 +208,17 @@ pub async fn authenticate<A: Adapter>(
             None => return Err(Refused::Unauthorized),
         }
     }
-    let peer = Arc::new(peer);
-    socket.extensions.insert(peer.clone());
-    accept(&socket, &peer, &state);
+    accept(&socket, Arc::new(peer), &state);
     Ok(())
 }
 
 /// Registers the events an accepted socket may send, its expiry and its disconnect handler.
 /// Runs in the middleware, before the client is told it is connected.
-fn accept<A: Adapter>(socket: &SocketRef<A>, peer: &Arc<Peer>, state: &AppState) {
+///
+/// The events go to one handler, [`dispatch`], rather than one handler each: a socket then
+/// holds one boxed handler and no table of them (about half a kilobyte less per socket, and
+/// most sockets are customers' phones that sit idle).
+fn accept<A: Adapter>(socket: &SocketRef<A>, peer: Arc<Peer>, state: &AppState) {
     metrics::gauge!("realtime_sockets").increment(1.0);
     let expiry = peer
         .staff
@@ -233,8 +235,37 @@ fn accept<A: Adapter>(socket: &SocketRef<A>, peer: &Arc<Peer>, state: &AppState)
         }
         metrics::gauge!("realtime_sockets").decrement(1.0);
     });
-    rooms::register(socket, peer, state);
-    webchat::register(socket, peer, state);
+    let state = state.clone();
+    socket.on_fallback(
+        async move |socket: SocketRef<A>,
+                    Event(event): Event,
+                    TryData(arg): TryData<Value>,
+                    ack: AckSender<A>| {
+            dispatch(socket, &event, arg.ok(), ack, &peer, &state).await;
+        },
+    );
+}
+
+/// Answers one event of a socket (see the table in [`rooms`]); an event the server does not
+/// know is answered `{ok:false, error:"unknown_event"}` when the client asked for an answer.
+async fn dispatch<A: Adapter>(
+    socket: SocketRef<A>,
+    event: &str,
+    arg: Option<Value>,
+    ack: AckSender<A>,
+    peer: &Peer,
+    state: &AppState,
+) {
+    match event {
+        "merchant:join" => rooms::on_merchant_join(socket, peer, state, arg, ack).await,
+        "join-queue" => rooms::on_join_queue(socket, peer, state, arg, ack).await,
+        "customer:join" => rooms::on_customer_join(socket, peer, state, arg, ack).await,
+        "webchat:join" => webchat::on_join(socket, peer, state, arg, ack).await,
+        "webchat:message" => webchat::on_message(socket, peer, state, arg, ack).await,
+        _ => {
+            let _ = ack.send(&serde_json::json!({"ok": false, "error": "unknown_event"}));
+        }
+    }
 }
 
 /// Disconnects `socket` when its token expires (at `exp`, Unix seconds); the timer is aborted

@@ -20,8 +20,7 @@ use crate::state::AppState;
 use qms_store::{QueueEntry, Tenant, TenantId};
 use serde_json::{Value, json};
 use socketioxide::adapter::Adapter;
-use socketioxide::extract::{AckSender, SocketRef, TryData};
-use std::sync::Arc;
+use socketioxide::extract::{AckSender, SocketRef};
 use uuid::Uuid;
 
 /// Refused session joins one socket may make before it is cut off.
@@ -133,32 +132,40 @@ pub async fn customer_entry(
         .flatten()
 }
 
-/// Registers the join events on a new socket.
-pub fn register<A: Adapter>(socket: &SocketRef<A>, peer: &Arc<Peer>, state: &AppState) {
-    let (p, s) = (peer.clone(), state.clone());
-    socket.on(
-        "merchant:join",
-        async move |socket: SocketRef<A>, TryData(arg): TryData<Value>, ack: AckSender<A>| {
-            let done = merchant_join(&socket, &p, &s, arg.ok()).await;
-            let _ = ack.send(&answer(done));
-        },
-    );
-    let (p, s) = (peer.clone(), state.clone());
-    socket.on(
-        "join-queue",
-        async move |socket: SocketRef<A>, TryData(arg): TryData<Value>, ack: AckSender<A>| {
-            let done = queue_join(&socket, &p, &s, arg.ok()).await;
-            let _ = ack.send(&answer(done));
-        },
-    );
-    let (p, s) = (peer.clone(), state.clone());
-    socket.on(
-        "customer:join",
-        async move |socket: SocketRef<A>, TryData(arg): TryData<Value>, ack: AckSender<A>| {
-            let done = counted(&p, customer_join(&socket, &p, &s, arg.ok())).await;
-            acknowledge(socket, ack, done);
-        },
-    );
+/// Answers `merchant:join`.
+pub async fn on_merchant_join<A: Adapter>(
+    socket: SocketRef<A>,
+    peer: &Peer,
+    state: &AppState,
+    arg: Option<Value>,
+    ack: AckSender<A>,
+) {
+    let done = merchant_join(&socket, peer, state, arg).await;
+    let _ = ack.send(&answer(done));
+}
+
+/// Answers `join-queue`.
+pub async fn on_join_queue<A: Adapter>(
+    socket: SocketRef<A>,
+    peer: &Peer,
+    state: &AppState,
+    arg: Option<Value>,
+    ack: AckSender<A>,
+) {
+    let done = queue_join(&socket, peer, state, arg).await;
+    let _ = ack.send(&answer(done));
+}
+
+/// Answers `customer:join` (a session join: counted, see [`counted`]).
+pub async fn on_customer_join<A: Adapter>(
+    socket: SocketRef<A>,
+    peer: &Peer,
+    state: &AppState,
+    arg: Option<Value>,
+    ack: AckSender<A>,
+) {
+    let done = counted(peer, customer_join(&socket, peer, state, arg)).await;
+    acknowledge(socket, ack, done);
 }
 
 async fn merchant_join<A: Adapter>(

@@ -32,9 +32,8 @@ use qms_store::{ChatMessage, ChatSender, QueueEntry, Tenant};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use socketioxide::adapter::Adapter;
-use socketioxide::extract::{AckSender, SocketRef, TryData};
+use socketioxide::extract::{AckSender, SocketRef};
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -164,41 +163,45 @@ async fn history(
 
 // ----- sockets -----
 
-/// Registers the webchat events on a new socket.
-pub fn register<A: Adapter>(socket: &SocketRef<A>, peer: &Arc<Peer>, state: &AppState) {
-    let (p, s) = (peer.clone(), state.clone());
-    socket.on(
-        "webchat:join",
-        async move |socket: SocketRef<A>, TryData(arg): TryData<Value>, ack: AckSender<A>| {
-            let done = rooms::counted(&p, join(&socket, &p, &s, arg.ok())).await;
-            rooms::acknowledge(socket, ack, done);
-        },
-    );
-    let (p, s) = (peer.clone(), state.clone());
-    socket.on(
-        "webchat:message",
-        async move |socket: SocketRef<A>, TryData(arg): TryData<Value>, ack: AckSender<A>| {
-            let cut_off = p.failed_joins() >= rooms::MAX_FAILED_JOINS;
-            let reply = if cut_off {
-                answer(Err(Refusal::RateLimited))
-            } else {
-                match message(&socket, &p, &s, arg.ok()).await {
-                    Ok(m) => json!({"ok": true, "message": m}),
-                    Err(r) => {
-                        // Writing to a session proves it, so a refusal counts as a failed join.
-                        if r == Refusal::Forbidden {
-                            p.join_failed();
-                        }
-                        answer(Err(r))
-                    }
+/// Answers `webchat:join` (a session join: counted, see [`rooms::counted`]).
+pub async fn on_join<A: Adapter>(
+    socket: SocketRef<A>,
+    peer: &Peer,
+    state: &AppState,
+    arg: Option<Value>,
+    ack: AckSender<A>,
+) {
+    let done = rooms::counted(peer, join(&socket, peer, state, arg)).await;
+    rooms::acknowledge(socket, ack, done);
+}
+
+/// Answers `webchat:message`: `{ok:true, message}` once stored and sent.
+pub async fn on_message<A: Adapter>(
+    socket: SocketRef<A>,
+    peer: &Peer,
+    state: &AppState,
+    arg: Option<Value>,
+    ack: AckSender<A>,
+) {
+    let cut_off = peer.failed_joins() >= rooms::MAX_FAILED_JOINS;
+    let reply = if cut_off {
+        answer(Err(Refusal::RateLimited))
+    } else {
+        match message(&socket, peer, state, arg).await {
+            Ok(m) => json!({"ok": true, "message": m}),
+            Err(r) => {
+                // Writing to a session proves it, so a refusal counts as a failed join.
+                if r == Refusal::Forbidden {
+                    peer.join_failed();
                 }
-            };
-            let _ = ack.send(&reply);
-            if cut_off {
-                let _ = socket.disconnect();
+                answer(Err(r))
             }
-        },
-    );
+        }
+    };
+    let _ = ack.send(&reply);
+    if cut_off {
+        let _ = socket.disconnect();
+    }
 }
 
 /// The entry of a session this socket may chat about: its own as a customer, any of its

@@ -193,6 +193,12 @@ async fn joins_outside_ones_rights_are_refused() {
             .await,
         json!({"ok": true})
     );
+    // An event the server does not know is answered too, not left to time out.
+    assert_eq!(
+        c.call("cust", "queue:call-next", json!([a.queue.to_string()]))
+            .await,
+        json!({"ok": false, "error": "unknown_event"})
+    );
 
     // Handshakes: a bad token, a token of another tenant, an unknown host.
     let bad = c
