@@ -17,8 +17,9 @@ use uuid::Uuid;
 
 /// The tenant's queues (or the one queue `only`) with their live numbers and pace (minutes
 /// per turn), in one statement (`qms_queue_summaries`, migration 0006, which also sets the
-/// tenant, so it may run outside a transaction): the counts and the recent call times are
-/// subqueries on the `(queue_id, status, position, id)` and `(queue_id, called_at)` indexes.
+/// tenant, so it may run outside a transaction): the counts come from the queue row's counters
+/// (migration 0008), the recent call times from the `(tenant_id, queue_id, called_at)` index
+/// (migration 0009).
 pub(crate) async fn summaries_in(
     conn: &mut PgConnection,
     tenant: TenantId,
