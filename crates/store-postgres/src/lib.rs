@@ -25,6 +25,7 @@ mod moves;
 mod operators;
 mod platform;
 mod queues;
+mod retention;
 mod rows;
 mod service_types;
 mod sessions;

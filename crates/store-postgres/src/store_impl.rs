@@ -644,6 +644,10 @@ impl Store for PgStore {
         self.do_platform_stats(now).await
     }
 
+    async fn purge_history(&self, cutoff: OffsetDateTime, limit: u32) -> StoreResult<Purged> {
+        self.do_purge_history(cutoff, limit).await
+    }
+
     async fn add_chat_message(
         &self,
         tenant: TenantId,

@@ -19,6 +19,7 @@ mod moves;
 mod operators;
 mod platform;
 mod queues;
+mod retention;
 mod rows;
 mod sessions;
 mod store_impl;

@@ -307,6 +307,15 @@ impl PlatformAuditFilter {
     }
 }
 
+/// What one batch of the retention purge removed ([`crate::Store::purge_history`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Finished queue entries, each with its chat messages, notification log and push
+    /// subscriptions.
+    pub queue_entries: u64,
+    pub analytics_events: u64,
+}
+
 /// The platform's settings (the `system_settings` table, one row per key).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

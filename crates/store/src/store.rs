@@ -494,6 +494,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Counts for the platform dashboard at `now`.
     async fn platform_stats(&self, now: OffsetDateTime) -> StoreResult<PlatformStats>;
+    /// One batch of the retention purge (TSD §10.3), across every tenant, in one transaction:
+    /// at most `limit` finished queue entries (completed, cancelled, no-show) that joined before
+    /// `cutoff`, with what hangs off them, and at most `limit` analytics events older than
+    /// `cutoff`. Entries still waiting, called or seated are kept however old. The retention
+    /// job calls it until a batch comes back short.
+    async fn purge_history(&self, cutoff: OffsetDateTime, limit: u32) -> StoreResult<Purged>;
 
     // ----- tenant: webchat (TSD §4.3) -----
 

@@ -1168,3 +1168,76 @@ async fn the_browser_walk_through_of_the_issue() {
         ["tenant.activate", "tenant.deactivate", "tenant.create"]
     );
 }
+
+#[tokio::test]
+async fn the_retention_purge_follows_the_operators_setting_and_reports_on_the_board() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("keeper").await;
+    let done = app.join(&t, "Done", &common::phone(1)).await;
+    let waiting = app.join(&t, "Still here", &common::phone(2)).await;
+    let id = done["id"].as_str().unwrap();
+    for step in ["call", "seat", "complete"] {
+        let path = format!("/api/queues/{}/{step}/{id}", t.queue);
+        let (status, _) = call(app.staff(&t, Method::POST, &path)).await;
+        assert_eq!(status, StatusCode::OK, "{step}");
+    }
+    let store = app.store();
+    let mut settings = store.system_settings().await.unwrap();
+    settings.retention_months = 2;
+    store
+        .save_system_settings(&settings, &qms_store::Actor::system())
+        .await
+        .unwrap();
+    let state = qms_web::AppState::new(
+        store.clone(),
+        qms_web::Settings::local("test-secret-0123456789abcdef0123456789"),
+        None,
+    )
+    .unwrap();
+    let found = |entry: &serde_json::Value| {
+        let store = store.clone();
+        let session = entry["sessionId"].as_str().unwrap().to_string();
+        async move {
+            store
+                .entry_by_session(t.tenant, &session)
+                .await
+                .unwrap()
+                .is_some()
+        }
+    };
+    let events = || async {
+        store
+            .analytics_events(t.tenant, t.queue)
+            .await
+            .unwrap()
+            .len()
+    };
+    assert!(events().await >= 5, "two joins and three moves");
+
+    // Two months of 31 days later, less a day: nothing is old enough yet.
+    let now = OffsetDateTime::now_utc();
+    qms_web::jobs::run_retention(&state, now + time::Duration::days(61)).await;
+    let job = state.jobs.get(qms_web::jobs::RETENTION).unwrap();
+    assert!(job.ok, "{}", job.detail);
+    assert!(
+        job.detail
+            .ends_with("finished queue entries removed 0, analytics events removed 0"),
+        "{}",
+        job.detail
+    );
+    assert!(found(&done).await && found(&waiting).await);
+
+    // A day after that, today's finished entry and every event go; the waiting customer stays.
+    qms_web::jobs::run_retention(&state, now + time::Duration::days(63)).await;
+    let job = state.jobs.get(qms_web::jobs::RETENTION).unwrap();
+    assert!(job.ok, "{}", job.detail);
+    assert!(
+        job.detail.contains("finished queue entries removed 1, "),
+        "{}",
+        job.detail
+    );
+    assert_eq!(job.runs, 2);
+    assert!(!found(&done).await, "the finished entry was kept");
+    assert!(found(&waiting).await, "the waiting customer was purged");
+    assert_eq!(events().await, 0);
+}

@@ -17,6 +17,7 @@ mod moves;
 mod platform;
 mod properties;
 mod queues;
+mod retention;
 mod sessions;
 mod tenants;
 mod webchat;
