@@ -15,12 +15,14 @@ impl PgStore {
         let mut tx = self.platform_tx().await?;
         // Chat messages, notification logs and push subscriptions go with their entry
         // (ON DELETE CASCADE); finished entries are in nobody's line count, so the counters'
-        // trigger leaves the queues alone.
+        // trigger leaves the queues alone. Rows another instance's purge is deleting right now
+        // are skipped (SKIP LOCKED): two purges at once take different rows instead of waiting
+        // on, or deadlocking with, each other.
         let entries = sqlx::query(
             "DELETE FROM queue_entries WHERE id IN (
                  SELECT id FROM queue_entries
                  WHERE joined_at < $1 AND status IN ('completed', 'cancelled', 'no_show')
-                 LIMIT $2)",
+                 LIMIT $2 FOR UPDATE SKIP LOCKED)",
         )
         .bind(ms(cutoff))
         .bind(i64::from(limit))
@@ -29,7 +31,8 @@ impl PgStore {
         .map_err(db_err)?;
         let events = sqlx::query(
             "DELETE FROM queue_analytics_events WHERE id IN (
-                 SELECT id FROM queue_analytics_events WHERE timestamp < $1 LIMIT $2)",
+                 SELECT id FROM queue_analytics_events WHERE timestamp < $1
+                 LIMIT $2 FOR UPDATE SKIP LOCKED)",
         )
         .bind(ms(cutoff))
         .bind(i64::from(limit))
