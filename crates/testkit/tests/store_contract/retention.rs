@@ -1,6 +1,6 @@
 //! The retention purge (TSD §10.3): finished entries and analytics events older than the
-//! cutoff go, in every tenant and in batches; entries still in the line stay however old, and
-//! so does everything newer than the cutoff.
+//! cutoff go, in every tenant and in batches; entries still waiting, called or seated stay
+//! however old, and so does everything newer than the cutoff.
 
 use crate::common::entry_in;
 use qms_domain::entry::EntryStatus;
@@ -8,15 +8,7 @@ use qms_store::{Purged, Store};
 use qms_testkit::{Fixture, TestDb, ok};
 use time::{Duration, OffsetDateTime};
 
-const STATUSES: [EntryStatus; 6] = [
-    EntryStatus::Waiting,
-    EntryStatus::Called,
-    EntryStatus::Seated,
-    EntryStatus::Completed,
-    EntryStatus::Cancelled,
-    EntryStatus::NoShow,
-];
-
+/// What the purge may remove: entries out of the line for good.
 fn finished(status: EntryStatus) -> bool {
     matches!(
         status,
@@ -36,7 +28,7 @@ async fn the_purge_removes_old_finished_entries_and_events_of_every_tenant_and_k
     let b = db.tenant("purge-b").await;
     let mut entries = Vec::new();
     for fx in [&a, &b] {
-        for (i, status) in STATUSES.into_iter().enumerate() {
+        for (i, status) in EntryStatus::ALL.into_iter().enumerate() {
             let e = entry_in(s, fx, status, &format!("+6012345670{i}")).await;
             entries.push((fx, e));
         }
