@@ -32,6 +32,7 @@ mod sessions;
 mod store_impl;
 mod templates;
 mod tenants;
+mod uploads;
 mod users;
 mod webchat;
 

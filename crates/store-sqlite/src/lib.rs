@@ -25,6 +25,7 @@ mod sessions;
 mod store_impl;
 mod templates;
 mod tenants;
+mod uploads;
 mod users;
 mod webchat;
 mod writer;

@@ -651,6 +651,20 @@ impl Store for SqliteStore {
         self.do_purge_history(cutoff, limit).await
     }
 
+    async fn save_upload(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> StoreResult<()> {
+        self.do_save_upload(tenant, name, content_type, bytes).await
+    }
+
+    async fn upload(&self, tenant: TenantId, name: &str) -> StoreResult<Option<Upload>> {
+        self.do_upload(tenant, name).await
+    }
+
     async fn add_chat_message(
         &self,
         tenant: TenantId,

@@ -501,6 +501,20 @@ pub trait Store: Send + Sync + 'static {
     /// job calls it until a batch comes back short.
     async fn purge_history(&self, cutoff: OffsetDateTime, limit: u32) -> StoreResult<Purged>;
 
+    // ----- tenant: uploaded images -----
+
+    /// Stores an image of the tenant under `name` (its content's hash and extension, so the
+    /// same name always holds the same bytes); storing a name again changes nothing.
+    async fn save_upload(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> StoreResult<()>;
+    /// An image of the tenant: its content type and bytes.
+    async fn upload(&self, tenant: TenantId, name: &str) -> StoreResult<Option<Upload>>;
+
     // ----- tenant: webchat (TSD §4.3) -----
 
     /// Stores one chat message of a queue entry; `NotFound` for an entry of another tenant.

@@ -35,7 +35,8 @@ pub struct Settings {
     pub mail_from: String,
     /// How tenants' subdomains are provisioned (`DOMAIN_PROVISIONER`, `RENDER_*`).
     pub domain_provisioner: crate::provision::ProvisionerConfig,
-    /// Where uploaded files (merchants' logos) are kept, under `uploads/`.
+    /// The data folder: the SQLite file by default, and the logos uploaded before they moved
+    /// into the database (under `uploads/`, still served).
     pub data_dir: std::path::PathBuf,
     /// Redis for Socket.IO rooms across instances (`redis://…`); none keeps rooms in-process.
     /// May hold a password: never logged.

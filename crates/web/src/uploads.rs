@@ -1,14 +1,16 @@
-//! Uploaded images (merchants' logos) on local disk.
+//! Uploaded images (merchants' logos), kept in the database.
 //!
 //! A logo is accepted only when its first bytes say PNG, JPEG or WebP (the file name and the
-//! client's content type are ignored), and only up to [`MAX_LOGO_BYTES`]. It is stored as
-//! `{data_dir}/uploads/{tenant id}/{sha256 prefix}.{ext}` — written to a temporary name, then
-//! renamed, so a reader never sees half a file — and served at `/uploads/logo/{file}` on the
-//! tenant's own host only. Names are content hashes, so a served file never changes and may be
-//! cached for a year.
+//! client's content type are ignored), and only up to [`MAX_LOGO_BYTES`]. It is stored as the
+//! tenant's row `{sha256 prefix}.{ext}` of the `uploads` table ([`qms_store::Store::save_upload`])
+//! and served at `/uploads/logo/{name}` on the tenant's own host only. In the database rather
+//! than on local disk, so that every instance behind a load balancer serves every logo (no
+//! shared volume needed) and a backup of the database holds them. Names are content hashes, so
+//! a served image never changes and may be cached for a year.
 //!
-//! Local disk suits the embedded deployment; several instances behind a load balancer need a
-//! shared volume mounted at the data folder (an S3-compatible bucket is not implemented yet).
+//! Logos uploaded before the table existed were files under
+//! `{data_dir}/uploads/{tenant id}/{name}`; a name the table does not hold is still looked for
+//! there.
 
 use crate::error::PageError;
 use crate::settings::Settings;
@@ -18,6 +20,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use qms_domain::TenantId;
+use qms_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
@@ -76,10 +79,11 @@ pub enum UploadError {
     #[error("not a PNG, JPEG or WebP image")]
     NotAnImage,
     #[error(transparent)]
-    Io(#[from] std::io::Error),
+    Store(#[from] StoreError),
 }
 
-fn tenant_dir(settings: &Settings, tenant: TenantId) -> PathBuf {
+/// Where a tenant's logos were kept before they moved into the database.
+fn legacy_dir(settings: &Settings, tenant: TenantId) -> PathBuf {
     settings
         .data_dir
         .join("uploads")
@@ -88,24 +92,14 @@ fn tenant_dir(settings: &Settings, tenant: TenantId) -> PathBuf {
 
 /// Stores a logo and answers the URL it is served at.
 pub async fn save_logo(
-    settings: &Settings,
+    store: &dyn Store,
     tenant: TenantId,
     bytes: &[u8],
 ) -> Result<String, UploadError> {
     let kind = ImageKind::sniff(bytes).ok_or(UploadError::NotAnImage)?;
     let hash = hex::encode(Sha256::digest(bytes));
     let name = format!("{}.{}", &hash[..32], kind.ext());
-    let dir = tenant_dir(settings, tenant);
-    tokio::fs::create_dir_all(&dir).await?;
-    let path = dir.join(&name);
-    if tokio::fs::metadata(&path).await.is_err() {
-        let tmp = dir.join(format!(".{name}.{}", uuid::Uuid::new_v4().simple()));
-        tokio::fs::write(&tmp, bytes).await?;
-        if let Err(e) = tokio::fs::rename(&tmp, &path).await {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(e.into());
-        }
-    }
+    store.save_upload(tenant, &name, kind.mime(), bytes).await?;
     Ok(format!("/uploads/logo/{name}"))
 }
 
@@ -129,9 +123,16 @@ pub async fn serve_logo(
     let Some(kind) = parse_name(&file) else {
         return PageError::not_found().into_response();
     };
-    let path = tenant_dir(&state.settings, tenant.id).join(&file);
-    match tokio::fs::read(&path).await {
-        Ok(bytes) => (
+    let stored = match state.store.upload(tenant.id, &file).await {
+        Ok(Some(upload)) => Some(upload.bytes),
+        // Uploaded before the images moved into the database.
+        Ok(None) => tokio::fs::read(legacy_dir(&state.settings, tenant.id).join(&file))
+            .await
+            .ok(),
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    match stored {
+        Some(bytes) => (
             [
                 (header::CONTENT_TYPE, HeaderValue::from_static(kind.mime())),
                 (
@@ -142,7 +143,7 @@ pub async fn serve_logo(
             bytes,
         )
             .into_response(),
-        Err(_) => PageError::not_found().into_response(),
+        None => PageError::not_found().into_response(),
     }
 }
 

@@ -886,12 +886,22 @@ async fn branding_logo_upload_and_brand_colour() {
         url.starts_with("/uploads/logo/") && url.ends_with(".png"),
         "{url}"
     );
-    assert!(
-        dir.path()
-            .join("uploads")
-            .join(t.tenant.0.to_string())
-            .exists()
-    );
+    // Kept in the database, not in this instance's data folder: another instance, with a data
+    // folder of its own, serves it too.
+    assert!(!dir.path().join("uploads").exists());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let other_instance = app
+        .another_instance(|s| s.data_dir = elsewhere.path().to_path_buf())
+        .await;
+    let res = app
+        .client
+        .get(format!("http://{}{url}", other_instance.addr))
+        .header(header::HOST, host(&t.slug))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
 
     let res = app
         .on(&host(&t.slug), Method::GET, &url)
@@ -900,6 +910,21 @@ async fn branding_logo_upload_and_brand_colour() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()[header::CONTENT_TYPE], "image/png");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
+    // A logo uploaded when they were files in the data folder is still served from there.
+    let legacy = dir.path().join("uploads").join(t.tenant.0.to_string());
+    std::fs::create_dir_all(&legacy).unwrap();
+    std::fs::write(legacy.join("0123456789abcdef0123456789abcdef.png"), PNG).unwrap();
+    let res = app
+        .on(
+            &host(&t.slug),
+            Method::GET,
+            "/uploads/logo/0123456789abcdef0123456789abcdef.png",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
     // Another tenant's host does not serve it; made-up names are not found.
     let res = app

@@ -356,16 +356,13 @@ pub async fn upload_logo(
     if bytes.len() > uploads::MAX_LOGO_BYTES {
         return Err(ApiError::field("logo", "must be at most 512 KiB"));
     }
-    let url = uploads::save_logo(&state.settings, staff.tenant, &bytes)
+    let url = uploads::save_logo(&*state.store, staff.tenant, &bytes)
         .await
         .map_err(|e| match e {
             uploads::UploadError::NotAnImage => {
                 ApiError::field("logo", "must be a PNG, JPEG or WebP image")
             }
-            uploads::UploadError::Io(e) => {
-                tracing::error!(error = %e, "cannot store an uploaded logo");
-                ApiError::internal()
-            }
+            uploads::UploadError::Store(e) => ApiError::from(e),
         })?;
     let merchant = main_merchant(&state, staff.tenant).await?;
     let branding = Branding {
@@ -391,7 +388,8 @@ fn multipart_error(status: StatusCode) -> ApiError {
     }
 }
 
-/// Removes the logo (the file stays: its name is its content's hash, so it may be reused).
+/// Removes the logo (the stored image stays: its name is its content's hash, so it may be
+/// reused).
 pub async fn remove_logo_for(state: &AppState, staff: &Staff) -> Result<Merchant, ApiError> {
     staff.require(Role::Admin)?;
     let merchant = main_merchant(state, staff.tenant).await?;
