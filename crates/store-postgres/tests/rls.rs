@@ -39,6 +39,7 @@ const TENANT_TABLES: &[&str] = &[
     "tenant_subscriptions",
     "tenant_users",
     "queues",
+    "uploads",
     "webchat_messages",
 ];
 
@@ -81,6 +82,17 @@ async fn tenants_cannot_see_or_touch_each_others_rows() {
         let (ta, tb) = (a.tenant.id, b.tenant.id);
         let qa = queue_with_customer(&store, &a, "+60123456789").await;
         let qb = queue_with_customer(&store, &b, "+60123456789").await;
+        for t in [ta, tb] {
+            store
+                .save_upload(
+                    t,
+                    "0123456789abcdef0123456789abcdef.png",
+                    "image/png",
+                    b"png",
+                )
+                .await
+                .expect("save upload");
+        }
 
         // Reads without a tenant_id filter see only the current tenant's rows.
         let mut tx = store.tenant_tx(ta).await.expect("tenant tx");
@@ -93,6 +105,7 @@ async fn tenants_cannot_see_or_touch_each_others_rows() {
             "tenant_subscriptions",
             "queue_analytics_events",
             "queue_ticket_counters",
+            "uploads",
         ] {
             let ids = tenant_ids(&mut tx, table).await;
             assert!(!ids.is_empty(), "{table}: tenant A has rows");
