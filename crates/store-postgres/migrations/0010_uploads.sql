@@ -1,10 +1,9 @@
 -- Uploaded images (merchants' logos) live in the database, so that every instance behind a
 -- load balancer serves the same files without a shared volume. The name is the content's hash
--- and extension, so a row never changes once written.
+-- and extension (which also says the image's type), so a row never changes once written.
 CREATE TABLE uploads (
     tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     name text NOT NULL,
-    content_type text NOT NULL,
     bytes bytea NOT NULL,
     created_at timestamptz NOT NULL,
     PRIMARY KEY (tenant_id, name)

@@ -648,17 +648,11 @@ impl Store for PgStore {
         self.do_purge_history(cutoff, limit).await
     }
 
-    async fn save_upload(
-        &self,
-        tenant: TenantId,
-        name: &str,
-        content_type: &str,
-        bytes: &[u8],
-    ) -> StoreResult<()> {
-        self.do_save_upload(tenant, name, content_type, bytes).await
+    async fn save_upload(&self, tenant: TenantId, name: &str, bytes: &[u8]) -> StoreResult<()> {
+        self.do_save_upload(tenant, name, bytes).await
     }
 
-    async fn upload(&self, tenant: TenantId, name: &str) -> StoreResult<Option<Upload>> {
+    async fn upload(&self, tenant: TenantId, name: &str) -> StoreResult<Option<Vec<u8>>> {
         self.do_upload(tenant, name).await
     }
 

@@ -84,12 +84,7 @@ async fn tenants_cannot_see_or_touch_each_others_rows() {
         let qb = queue_with_customer(&store, &b, "+60123456789").await;
         for t in [ta, tb] {
             store
-                .save_upload(
-                    t,
-                    "0123456789abcdef0123456789abcdef.png",
-                    "image/png",
-                    b"png",
-                )
+                .save_upload(t, "0123456789abcdef0123456789abcdef.png", b"png")
                 .await
                 .expect("save upload");
         }

@@ -3,8 +3,7 @@
 use crate::rows::{ms, tid};
 use crate::{SqliteStore, db_err};
 use qms_domain::TenantId;
-use qms_store::{StoreResult, Upload};
-use sqlx::Row;
+use qms_store::StoreResult;
 use time::OffsetDateTime;
 
 impl SqliteStore {
@@ -12,44 +11,33 @@ impl SqliteStore {
         &self,
         tenant: TenantId,
         name: &str,
-        content_type: &str,
         bytes: &[u8],
     ) -> StoreResult<()> {
         let mut tx = self.write().await?;
         sqlx::query(
-            "INSERT INTO uploads (tenant_id, name, content_type, bytes, created_at)
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, name) DO NOTHING",
+            "INSERT INTO uploads (tenant_id, name, bytes, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (tenant_id, name) DO NOTHING",
         )
         .bind(tid(tenant))
         .bind(name)
-        .bind(content_type)
         .bind(bytes)
         .bind(ms(OffsetDateTime::now_utc()))
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(())
+        tx.commit().await.map_err(db_err)
     }
 
     pub(crate) async fn do_upload(
         &self,
         tenant: TenantId,
         name: &str,
-    ) -> StoreResult<Option<Upload>> {
-        let row =
-            sqlx::query("SELECT content_type, bytes FROM uploads WHERE tenant_id = ? AND name = ?")
-                .bind(tid(tenant))
-                .bind(name)
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(db_err)?;
-        row.map(|r| {
-            Ok(Upload {
-                content_type: r.try_get("content_type").map_err(db_err)?,
-                bytes: r.try_get("bytes").map_err(db_err)?,
-            })
-        })
-        .transpose()
+    ) -> StoreResult<Option<Vec<u8>>> {
+        sqlx::query_scalar("SELECT bytes FROM uploads WHERE tenant_id = ? AND name = ?")
+            .bind(tid(tenant))
+            .bind(name)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)
     }
 }

@@ -20,13 +20,6 @@ pub struct MerchantProfile {
     pub country: String,
 }
 
-/// An uploaded image as stored ([`crate::Store::upload`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Upload {
-    pub content_type: String,
-    pub bytes: Vec<u8>,
-}
-
 /// Logo and brand colour; `None` removes them.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Branding {

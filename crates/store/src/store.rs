@@ -505,15 +505,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores an image of the tenant under `name` (its content's hash and extension, so the
     /// same name always holds the same bytes); storing a name again changes nothing.
-    async fn save_upload(
-        &self,
-        tenant: TenantId,
-        name: &str,
-        content_type: &str,
-        bytes: &[u8],
-    ) -> StoreResult<()>;
-    /// An image of the tenant: its content type and bytes.
-    async fn upload(&self, tenant: TenantId, name: &str) -> StoreResult<Option<Upload>>;
+    async fn save_upload(&self, tenant: TenantId, name: &str, bytes: &[u8]) -> StoreResult<()>;
+    /// The bytes of an image of the tenant.
+    async fn upload(&self, tenant: TenantId, name: &str) -> StoreResult<Option<Vec<u8>>>;
 
     // ----- tenant: webchat (TSD §4.3) -----
 

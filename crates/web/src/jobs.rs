@@ -73,7 +73,7 @@ const RETENTION_BATCH: u32 = 1_000;
 
 /// The oldest time the retention policy keeps: `months` before `now`, a month counted as 31
 /// days, so that at least that many calendar months are always kept.
-pub fn retention_cutoff(now: OffsetDateTime, months: i32) -> OffsetDateTime {
+fn retention_cutoff(now: OffsetDateTime, months: i32) -> OffsetDateTime {
     now - time::Duration::days(31 * i64::from(months.max(1)))
 }
 

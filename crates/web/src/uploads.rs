@@ -99,7 +99,7 @@ pub async fn save_logo(
     let kind = ImageKind::sniff(bytes).ok_or(UploadError::NotAnImage)?;
     let hash = hex::encode(Sha256::digest(bytes));
     let name = format!("{}.{}", &hash[..32], kind.ext());
-    store.save_upload(tenant, &name, kind.mime(), bytes).await?;
+    store.save_upload(tenant, &name, bytes).await?;
     Ok(format!("/uploads/logo/{name}"))
 }
 
@@ -124,7 +124,7 @@ pub async fn serve_logo(
         return PageError::not_found().into_response();
     };
     let stored = match state.store.upload(tenant.id, &file).await {
-        Ok(Some(upload)) => Some(upload.bytes),
+        Ok(Some(bytes)) => Some(bytes),
         // Uploaded before the images moved into the database.
         Ok(None) => tokio::fs::read(legacy_dir(&state.settings, tenant.id).join(&file))
             .await
