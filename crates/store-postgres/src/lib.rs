@@ -99,6 +99,13 @@ impl PgStore {
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
                         conn.execute("SET ROLE qms_app").await?;
+                        // Every statement of QMS leads with equalities on an index's first
+                        // columns (the tenant, then the queue or the id), so the plan made
+                        // once for any values is the one to keep; left to choose, PostgreSQL
+                        // re-plans some statements on every run, which with a long history
+                        // costs more than running them (migration 0011 says more).
+                        conn.execute("SET plan_cache_mode = force_generic_plan")
+                            .await?;
                         Ok(())
                     })
                 })
