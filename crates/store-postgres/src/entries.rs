@@ -6,7 +6,7 @@
 //! `queue_entries.position` is the line order (ascending, gaps allowed); the dense place the API
 //! shows (1..n among waiting entries) is computed when reading, so no move rewrites the line.
 
-use crate::journal::{self, Audit};
+use crate::journal::{self, Audit, Event};
 use crate::queues::summary_in;
 use crate::rows::{self, ms};
 use crate::{PgStore, db_err};
@@ -19,8 +19,23 @@ use qms_store::{
     StoreResult,
 };
 use sqlx::{PgConnection, Row};
+use std::sync::LazyLock;
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+/// A join's insert of its entry, with its analytics event and audit row in the same statement.
+static INSERT_ENTRY: LazyLock<String> = LazyLock::new(|| {
+    journal::journaled(
+        "INSERT INTO queue_entries (id, tenant_id, queue_id, customer_id, customer_name,
+             customer_phone, platform, position, estimated_wait_time, status, service_type_id,
+             party_size, notes, special_requests, verification_code, session_id, ticket_day,
+             ticket_seq, ticket_number, idempotency_key, joined_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting', $10, $11, $12, $13, $14, $15,
+             $16, $17, $18, $19, $20)
+         RETURNING *, 0::bigint AS live_position",
+        20,
+    )
+});
 
 /// How an entry is looked up.
 enum EntryKey<'a> {
@@ -207,10 +222,18 @@ impl PgStore {
         // counters (migration 0008) are the line's length and the number called now. Then,
         // under that lock, the rest the join decides on in one statement: an earlier answer to
         // the same `Idempotency-Key`, this phone's waiting place, the line's end, the recent
-        // calls and whether the service type is offered. (Not in the locking statement: its
-        // subqueries would read the snapshot from before the lock was granted.)
+        // calls, whether the service type is offered, and the next ticket number of the day,
+        // taken now (a join that ends without an entry rolls it back). (Not in the locking
+        // statement: its subqueries would read the snapshot from before the lock was granted.)
+        let day = hours::local_date(&timezone, now);
         let facts = sqlx::query(
-            "SELECT
+            "WITH ticket AS (
+                INSERT INTO queue_ticket_counters (tenant_id, queue_id, day, last_number)
+                VALUES ($1, $2, $9, 1)
+                ON CONFLICT (queue_id, day)
+                DO UPDATE SET last_number = queue_ticket_counters.last_number + 1
+                RETURNING last_number)
+             SELECT
                 (SELECT r.id FROM queue_entries r
                  WHERE r.tenant_id = $1 AND r.queue_id = $2 AND r.idempotency_key = $3) AS replay_id,
                 (SELECT x.id FROM queue_entries x
@@ -224,7 +247,8 @@ impl PgStore {
                       ORDER BY c.called_at DESC LIMIT $8) AS recent_calls,
                 EXISTS (SELECT 1 FROM service_types st
                         WHERE st.tenant_id = $1 AND st.merchant_id = $5 AND st.id = $6
-                          AND st.is_active) AS service_type_found",
+                          AND st.is_active) AS service_type_found,
+                (SELECT last_number FROM ticket) AS ticket_seq",
         )
         .bind(tenant.0)
         .bind(queue_id)
@@ -234,6 +258,7 @@ impl PgStore {
         .bind(new.service_type_id)
         .bind(now - wait::PACE_WINDOW)
         .bind(wait::PACE_SAMPLE as i64)
+        .bind(&day)
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -244,16 +269,17 @@ impl PgStore {
         let called = i64::from(rows::get::<i32>(&row, "called_count")?);
         let calls: Vec<OffsetDateTime> = rows::get(&facts, "recent_calls")?;
         let service_type_found: bool = rows::get(&facts, "service_type_found")?;
+        let seq: i32 = rows::get(&facts, "ticket_seq")?;
 
-        if let Some(first) = replay {
+        // An answer given before: read back, and the ticket taken above is given back.
+        if let Some(first) = replay.or(existing) {
             let entry = entry_by_id_in(&mut tx, tenant, first).await?;
-            tx.commit().await.map_err(db_err)?;
-            return Ok(Joined::Replayed(entry));
-        }
-        if let Some(existing) = existing {
-            let entry = entry_by_id_in(&mut tx, tenant, existing).await?;
-            tx.commit().await.map_err(db_err)?;
-            return Ok(Joined::Existing(entry));
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(if replay.is_some() {
+                Joined::Replayed(entry)
+            } else {
+                Joined::Existing(entry)
+            });
         }
 
         let s = &queue.settings;
@@ -275,20 +301,6 @@ impl PgStore {
             return Err(StoreError::UnknownReference("serviceTypeId"));
         }
 
-        let day = hours::local_date(&timezone, now);
-        let seq: i32 = sqlx::query_scalar(
-            "INSERT INTO queue_ticket_counters (tenant_id, queue_id, day, last_number)
-             VALUES ($1, $2, $3, 1)
-             ON CONFLICT (queue_id, day)
-             DO UPDATE SET last_number = queue_ticket_counters.last_number + 1
-             RETURNING last_number",
-        )
-        .bind(tenant.0)
-        .bind(queue_id)
-        .bind(&day)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
         let ticket = rules::ticket_number(rules::ticket_prefix(&s.name), i64::from(seq));
         let entry_id = Uuid::now_v7();
         // The new entry is last in line, and the join calls nobody: its place, the pace and
@@ -297,60 +309,48 @@ impl PgStore {
         let place = waiting + 1;
         let turn = wait::minutes_per_turn(&calls, now, s.average_service_time);
         let estimate = wait::estimate_minutes(place, turn);
-        let inserted = sqlx::query(
-            "INSERT INTO queue_entries (id, tenant_id, queue_id, customer_id, customer_name,
-                 customer_phone, platform, position, estimated_wait_time, status, service_type_id,
-                 party_size, notes, special_requests, verification_code, session_id, ticket_day,
-                 ticket_seq, ticket_number, idempotency_key, joined_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting', $10, $11, $12, $13, $14, $15,
-                 $16, $17, $18, $19, $20)
-             RETURNING *, 0::bigint AS live_position",
-        )
-        .bind(entry_id)
-        .bind(tenant.0)
-        .bind(queue_id)
-        .bind(&new.customer_phone)
-        .bind(&new.customer_name)
-        .bind(&new.customer_phone)
-        .bind(new.platform.as_str())
-        .bind(position)
-        .bind(estimate)
-        .bind(new.service_type_id)
-        .bind(new.party_size)
-        .bind(&new.notes)
-        .bind(&new.special_requests)
-        .bind(&new.verification_code)
-        .bind(&new.session_id)
-        .bind(&day)
-        .bind(seq)
-        .bind(&ticket)
-        .bind(&new.idempotency_key)
-        .bind(ms(now))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let mut entry = rows::entry(&inserted)?;
-        entry.position = place;
-        entry.estimated_wait_time = estimate;
         let data =
             serde_json::json!({"partySize": new.party_size, "platform": new.platform.as_str()});
-        journal::event(
-            &mut tx,
-            tenant,
+        let event = Event {
             queue_id,
-            Some(entry_id),
-            "customer-joined",
+            entry_id: Some(entry_id),
+            event_type: "customer-joined",
             data,
-            now,
-        )
-        .await?;
+        };
         let audit = Audit {
             action: "queue.join",
             resource: "queue_entry",
             resource_id: Some(entry_id.to_string()),
             details: Some(serde_json::json!({"queueId": queue_id, "ticketNumber": ticket})),
         };
-        journal::audit(&mut tx, tenant, actor, audit, now).await?;
+        let insert = sqlx::query(INSERT_ENTRY.as_str())
+            .bind(entry_id)
+            .bind(tenant.0)
+            .bind(queue_id)
+            .bind(&new.customer_phone)
+            .bind(&new.customer_name)
+            .bind(&new.customer_phone)
+            .bind(new.platform.as_str())
+            .bind(position)
+            .bind(estimate)
+            .bind(new.service_type_id)
+            .bind(new.party_size)
+            .bind(&new.notes)
+            .bind(&new.special_requests)
+            .bind(&new.verification_code)
+            .bind(&new.session_id)
+            .bind(&day)
+            .bind(seq)
+            .bind(&ticket)
+            .bind(&new.idempotency_key)
+            .bind(ms(now));
+        let inserted = journal::bind_journal(insert, tenant, event, actor, audit, now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let mut entry = rows::entry(&inserted)?;
+        entry.position = place;
+        entry.estimated_wait_time = estimate;
         tx.commit().await.map_err(db_err)?;
         let stats = QueueStats::from_counts(place, called, turn);
         Ok(Joined::Created(

@@ -8,13 +8,15 @@
 //! `FOR UPDATE SKIP LOCKED`, so two callers can never be handed the same customer.
 
 use crate::entries::entry_by_id_in;
-use crate::journal::{self, Audit};
+use crate::journal::{self, Audit, Event};
 use crate::rows::{self, ms};
 use crate::{PgStore, db_err};
 use qms_domain::TenantId;
 use qms_domain::entry::{EntryStatus, Transition};
 use qms_store::{Actor, AnalyticsEvent, BulkSelection, QueueEntry, StoreError, StoreResult};
 use sqlx::PgConnection;
+use sqlx::postgres::PgRow;
+use std::sync::LazyLock;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -48,15 +50,25 @@ impl PgStore {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.tenant_tx(tenant).await?;
         lock_queue(&mut tx, tenant, queue_id).await?;
-        let head = waiting_ids(&mut tx, tenant, queue_id, 1).await?;
-        let Some(entry_id) = head.first().copied() else {
-            return Err(StoreError::QueueEmpty);
-        };
-        let moved = apply(
+        // The head, locked and read in one statement: it is waiting, so calling it is allowed.
+        let head = sqlx::query(
+            "SELECT id, status, joined_at FROM queue_entries
+             WHERE tenant_id = $1 AND queue_id = $2 AND status = 'waiting'
+             ORDER BY position, id LIMIT 1
+             FOR UPDATE SKIP LOCKED",
+        )
+        .bind(tenant.0)
+        .bind(queue_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::QueueEmpty)?;
+        let locked = Locked::from_row(&head)?;
+        let moved = apply_locked(
             &mut tx,
             tenant,
             queue_id,
-            entry_id,
+            locked,
             Transition::Call,
             actor,
             now,
@@ -272,8 +284,49 @@ async fn waiting_ids(
     .map_err(db_err)
 }
 
+/// An entry locked for a move (`FOR UPDATE`), with what the move needs to know of it.
+struct Locked {
+    id: Uuid,
+    status: EntryStatus,
+    joined_at: OffsetDateTime,
+}
+
+impl Locked {
+    fn from_row(row: &PgRow) -> StoreResult<Locked> {
+        let status: String = rows::get(row, "status")?;
+        Ok(Locked {
+            id: rows::get(row, "id")?,
+            status: status
+                .parse()
+                .map_err(|_| StoreError::Backend(format!("bad status {status:?}")))?,
+            joined_at: rows::get(row, "joined_at")?,
+        })
+    }
+}
+
+/// The update of each move, with its analytics event and audit row in the same statement
+/// ([`journal::journaled`]). Parameters: tenant, entry, new status, time of the move. The
+/// queue's `current_serving` follows a call in the counters' trigger (migration 0011).
+static MOVES: LazyLock<[String; 4]> = LazyLock::new(|| {
+    [
+        "UPDATE queue_entries SET status = $3, called_at = $4 WHERE tenant_id = $1 AND id = $2
+         RETURNING *, 0::bigint AS live_position",
+        "UPDATE queue_entries SET status = $3, served_at = $4 WHERE tenant_id = $1 AND id = $2
+         RETURNING *, 0::bigint AS live_position",
+        "UPDATE queue_entries SET status = $3, completed_at = $4 WHERE tenant_id = $1 AND id = $2
+         RETURNING *, 0::bigint AS live_position",
+        "UPDATE queue_entries e SET status = $3, requeued_at = $4, completed_at = NULL,
+             position = (SELECT COALESCE(MAX(w.position), 0) + 1 FROM queue_entries w
+                         WHERE w.tenant_id = e.tenant_id AND w.queue_id = e.queue_id
+                           AND w.status = 'waiting')
+         WHERE e.tenant_id = $1 AND e.id = $2
+         RETURNING e.*, 0::bigint AS live_position",
+    ]
+    .map(|change| journal::journaled(change, 4))
+});
+
 /// One move of the state machine inside the caller's transaction (which holds the queue lock):
-/// checks the move, updates the entry, and writes the analytics event and the audit row.
+/// locks the entry, checks the move, and updates it with its analytics event and audit row.
 /// Answers the entry's row as updated (place 0: see [`as_left`]).
 async fn apply(
     conn: &mut PgConnection,
@@ -285,7 +338,7 @@ async fn apply(
     now: OffsetDateTime,
 ) -> StoreResult<QueueEntry> {
     let row = sqlx::query(
-        "SELECT status, joined_at, ticket_seq FROM queue_entries
+        "SELECT id, status, joined_at FROM queue_entries
          WHERE tenant_id = $1 AND queue_id = $2 AND id = $3 FOR UPDATE",
     )
     .bind(tenant.0)
@@ -295,78 +348,55 @@ async fn apply(
     .await
     .map_err(db_err)?
     .ok_or(StoreError::NotFound)?;
-    let status: String = rows::get(&row, "status")?;
-    let from: EntryStatus = status
-        .parse()
-        .map_err(|_| StoreError::Backend(format!("bad status {status:?}")))?;
+    let locked = Locked::from_row(&row)?;
+    apply_locked(conn, tenant, queue_id, locked, transition, actor, now).await
+}
+
+/// [`apply`] for an entry the transaction has already locked.
+async fn apply_locked(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    queue_id: Uuid,
+    locked: Locked,
+    transition: Transition,
+    actor: &Actor,
+    now: OffsetDateTime,
+) -> StoreResult<QueueEntry> {
+    let from = locked.status;
     let to = from.apply(transition)?;
-    let joined_at: OffsetDateTime = rows::get(&row, "joined_at")?;
     let sql = match transition {
-        Transition::Call => {
-            "UPDATE queue_entries SET status = $3, called_at = $4 WHERE tenant_id = $1 AND id = $2
-             RETURNING *, 0::bigint AS live_position"
-        }
-        Transition::Seat => {
-            "UPDATE queue_entries SET status = $3, served_at = $4 WHERE tenant_id = $1 AND id = $2
-             RETURNING *, 0::bigint AS live_position"
-        }
-        Transition::Complete | Transition::Cancel | Transition::NoShow => {
-            "UPDATE queue_entries SET status = $3, completed_at = $4
-             WHERE tenant_id = $1 AND id = $2
-             RETURNING *, 0::bigint AS live_position"
-        }
-        Transition::Requeue => {
-            "UPDATE queue_entries e SET status = $3, requeued_at = $4, completed_at = NULL,
-                 position = (SELECT COALESCE(MAX(w.position), 0) + 1 FROM queue_entries w
-                             WHERE w.tenant_id = e.tenant_id AND w.queue_id = e.queue_id
-                               AND w.status = 'waiting')
-             WHERE e.tenant_id = $1 AND e.id = $2
-             RETURNING e.*, 0::bigint AS live_position"
-        }
+        Transition::Call => &MOVES[0],
+        Transition::Seat => &MOVES[1],
+        Transition::Complete | Transition::Cancel | Transition::NoShow => &MOVES[2],
+        Transition::Requeue => &MOVES[3],
     };
-    let moved = sqlx::query(sql)
-        .bind(tenant.0)
-        .bind(entry_id)
-        .bind(to.as_str())
-        .bind(ms(now))
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    let moved = rows::entry(&moved)?;
-    if transition == Transition::Call {
-        let seq: i32 = rows::get(&row, "ticket_seq")?;
-        sqlx::query("UPDATE queues SET current_serving = $3 WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant.0)
-            .bind(queue_id)
-            .bind(seq)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-    }
-    let waited_seconds = (now - joined_at).whole_seconds();
-    let data = serde_json::json!({
-        "from": from.as_str(), "to": to.as_str(), "waitedSeconds": waited_seconds
-    });
-    journal::event(
-        conn,
-        tenant,
+    let waited_seconds = (now - locked.joined_at).whole_seconds();
+    let event = Event {
         queue_id,
-        Some(entry_id),
-        transition.event_name(),
-        data,
-        now,
-    )
-    .await?;
+        entry_id: Some(locked.id),
+        event_type: transition.event_name(),
+        data: serde_json::json!({
+            "from": from.as_str(), "to": to.as_str(), "waitedSeconds": waited_seconds
+        }),
+    };
     let audit = Audit {
         action: transition.audit_action(),
         resource: "queue_entry",
-        resource_id: Some(entry_id.to_string()),
+        resource_id: Some(locked.id.to_string()),
         details: Some(serde_json::json!({
             "queueId": queue_id, "from": from.as_str(), "to": to.as_str()
         })),
     };
-    journal::audit(conn, tenant, actor, audit, now).await?;
-    Ok(moved)
+    let change = sqlx::query(sql.as_str())
+        .bind(tenant.0)
+        .bind(locked.id)
+        .bind(to.as_str())
+        .bind(ms(now));
+    let moved = journal::bind_journal(change, tenant, event, actor, audit, now)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    rows::entry(&moved)
 }
 
 /// The entry as a move left it: the row the move returned (out of the line, its place is 0),
