@@ -39,6 +39,7 @@ mod webchat;
 use qms_domain::TenantId;
 use qms_store::{StoreError, StoreResult};
 use sqlx::migrate::Migrator;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Executor, PgPool, Postgres, Transaction};
 use std::str::FromStr;
@@ -99,13 +100,6 @@ impl PgStore {
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
                         conn.execute("SET ROLE qms_app").await?;
-                        // Every statement of QMS leads with equalities on an index's first
-                        // columns (the tenant, then the queue or the id), so the plan made
-                        // once for any values is the one to keep; left to choose, PostgreSQL
-                        // re-plans some statements on every run, which with a long history
-                        // costs more than running them (migration 0011 says more).
-                        conn.execute("SET plan_cache_mode = force_generic_plan")
-                            .await?;
                         Ok(())
                     })
                 })
@@ -145,12 +139,9 @@ impl PgStore {
         self.begin(&self.pool, tenant_begin(tenant)).await
     }
 
-    /// [`PgStore::tenant_tx`] on the fan-out's own connections.
-    pub(crate) async fn fanout_tx(
-        &self,
-        tenant: TenantId,
-    ) -> StoreResult<Transaction<'static, Postgres>> {
-        self.begin(&self.fanout, tenant_begin(tenant)).await
+    /// A connection of the fan-out's own pool (its read sets the tenant for its own statement).
+    pub(crate) async fn fanout_connection(&self) -> StoreResult<PoolConnection<Postgres>> {
+        self.fanout.acquire().await.map_err(db_err)
     }
 
     /// Begins a transaction with no tenant set: it sees only tables without row-level

@@ -1,5 +1,6 @@
 //! The hottest reads on a table with a history: a queue that has served 20,000 customers must
-//! still find a customer's place through its indexes. Counted, not timed: PostgreSQL's
+//! still find a customer's place, its queues' numbers and its line (the realtime fan-out's
+//! read) through its indexes. Counted, not timed: PostgreSQL's
 //! per-transaction statistics (`pg_stat_xact_user_tables`) say how many scans of
 //! `queue_entries` the read started, and a sequential scan of it is the failure (a plan that
 //! cannot use the primary key reads the whole history on every status poll).
@@ -107,6 +108,15 @@ async fn a_customers_place_is_read_through_indexes_with_a_long_history() {
             .await
             .expect("queue summaries");
             assert_eq!(queues.len(), 1);
+            let fanout = sqlx::query(
+                "SELECT k FROM qms_fanout_line($1, $2, now() - interval '2 hours', 12, true)",
+            )
+            .bind(tenant)
+            .bind(q.id)
+            .fetch_all(&mut *tx)
+            .await
+            .expect("fan-out read");
+            assert_eq!(fanout.len(), 4, "the queue and its three waiting customers");
         }
         let unknown = sqlx::query("SELECT 1 FROM qms_place($1, NULL, 'no-such-session', now(), 12)")
             .bind(tenant)

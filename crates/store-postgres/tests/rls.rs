@@ -337,10 +337,10 @@ async fn databases_migrating_at_once_share_the_role() {
     tokio::join!(one, two, three);
 }
 
-/// The read functions of migration 0006 set the tenant for their own statement only:
+/// The read functions of migrations 0006 and 0013 set the tenant for their own statement only:
 /// `qms_place` answers an entry to its tenant and nothing to another tenant that names it (so
-/// does `qms_queue` for a queue, and `qms_merchants` lists the tenant's own), and no tenant
-/// stays set on the connection afterwards.
+/// do `qms_queue` for a queue and `qms_fanout_line` for a queue's line, and `qms_merchants`
+/// lists the tenant's own), and no tenant stays set on the connection afterwards.
 #[tokio::test]
 async fn the_read_functions_set_the_tenant_for_their_own_statement_only() {
     let Some(server) = server_url() else { return };
@@ -408,6 +408,25 @@ async fn the_read_functions_set_the_tenant_for_their_own_statement_only() {
             .await
             .expect("merchants");
         assert!(!owners.is_empty() && owners.iter().all(|t| *t == b.tenant.id.0));
+        // The fan-out's read (migration 0013): the queue and its line to the tenant, nothing to
+        // another.
+        let fanout = |tenant: TenantId| {
+            sqlx::query_scalar::<_, i32>(
+                "SELECT k FROM qms_fanout_line($1, $2, now() - interval '2 hours', 12, true)",
+            )
+            .bind(tenant.0)
+            .bind(queue)
+        };
+        let kinds = fanout(a.tenant.id)
+            .fetch_all(&mut *conn)
+            .await
+            .expect("fan-out read");
+        assert_eq!(kinds, [0, 1], "the queue, then its one waiting customer");
+        let kinds = fanout(b.tenant.id)
+            .fetch_all(&mut *conn)
+            .await
+            .expect("fan-out read from B");
+        assert!(kinds.is_empty(), "another tenant gets nothing: {kinds:?}");
         // Outside a transaction the setting ended with the call: no tenant, no rows.
         let setting: Option<String> =
             sqlx::query_scalar("SELECT NULLIF(current_setting('app.tenant_id', true), '')")
