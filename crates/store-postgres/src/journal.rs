@@ -13,6 +13,7 @@ use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::types::Json;
 use sqlx::{PgConnection, Postgres};
+use std::sync::LazyLock;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -24,41 +25,60 @@ pub(crate) struct Event<'a> {
     pub data: serde_json::Value,
 }
 
+/// One audit row.
+pub(crate) struct Audit<'a> {
+    pub action: &'a str,
+    pub resource: &'a str,
+    pub resource_id: Option<String>,
+    pub details: Option<serde_json::Value>,
+}
+
+/// Parameters of an event's insert ([`bind_event`]).
+const EVENT_PARAMS: usize = 7;
+
+/// Parameters of an audit row's insert ([`bind_audit`]).
+const AUDIT_PARAMS: usize = 11;
+
+/// `INSERT` of an analytics event whose parameters start after `$skip`.
+fn insert_event(skip: usize) -> String {
+    format!(
+        "INSERT INTO queue_analytics_events
+             (id, tenant_id, queue_id, queue_entry_id, event_type, data, timestamp)
+         VALUES ({})",
+        placeholders(skip, EVENT_PARAMS)
+    )
+}
+
+/// `INSERT` of an audit row whose parameters start after `$skip`.
+fn insert_audit(skip: usize) -> String {
+    format!(
+        "INSERT INTO audit_logs (id, tenant_id, user_id, user_type, action, resource, resource_id,
+             details, ip_address, user_agent, created_at)
+         VALUES ({})",
+        placeholders(skip, AUDIT_PARAMS)
+    )
+}
+
+/// `$skip+1, …, $skip+n`.
+fn placeholders(skip: usize, n: usize) -> String {
+    (skip + 1..=skip + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The SQL of `change` (one data-modifying statement with a `RETURNING` list, whose parameters
 /// are `$1` to `$params`) extended with the inserts of an analytics event and an audit row, whose
 /// parameters follow (bound by [`bind_journal`]). The statement answers the change's rows. Built
 /// once per call site (a `LazyLock`), so the text, and the prepared statement, stay the same.
 pub(crate) fn journaled(change: &str, params: usize) -> String {
-    let p = |i: usize| format!("${}", params + i);
     format!(
         "WITH changed AS ({change}),
-         journal_event AS (
-             INSERT INTO queue_analytics_events
-                 (id, tenant_id, queue_id, queue_entry_id, event_type, data, timestamp)
-             VALUES ({}, {}, {}, {}, {}, {}, {})),
-         journal_audit AS (
-             INSERT INTO audit_logs (id, tenant_id, user_id, user_type, action, resource,
-                 resource_id, details, ip_address, user_agent, created_at)
-             VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}))
+         journal_event AS ({}),
+         journal_audit AS ({})
          SELECT * FROM changed",
-        p(1),
-        p(2),
-        p(3),
-        p(4),
-        p(5),
-        p(6),
-        p(7),
-        p(8),
-        p(2),
-        p(9),
-        p(10),
-        p(11),
-        p(12),
-        p(13),
-        p(14),
-        p(15),
-        p(16),
-        p(7),
+        insert_event(params),
+        insert_audit(params + EVENT_PARAMS),
     )
 }
 
@@ -72,6 +92,21 @@ pub(crate) fn bind_journal<'q>(
     audit: Audit<'q>,
     now: OffsetDateTime,
 ) -> Query<'q, Postgres, PgArguments> {
+    bind_audit(
+        bind_event(query, tenant, event, now),
+        tenant,
+        actor,
+        audit,
+        now,
+    )
+}
+
+fn bind_event<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    tenant: TenantId,
+    event: Event<'q>,
+    now: OffsetDateTime,
+) -> Query<'q, Postgres, PgArguments> {
     query
         .bind(Uuid::now_v7())
         .bind(tenant.0)
@@ -80,7 +115,18 @@ pub(crate) fn bind_journal<'q>(
         .bind(event.event_type)
         .bind(Json(event.data))
         .bind(ms(now))
+}
+
+fn bind_audit<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    tenant: TenantId,
+    actor: &'q Actor,
+    audit: Audit<'q>,
+    now: OffsetDateTime,
+) -> Query<'q, Postgres, PgArguments> {
+    query
         .bind(Uuid::now_v7())
+        .bind(tenant.0)
         .bind(actor.user_id)
         .bind(actor.user_type.as_str())
         .bind(audit.action)
@@ -89,16 +135,10 @@ pub(crate) fn bind_journal<'q>(
         .bind(audit.details.map(Json))
         .bind(actor.ip_address.as_deref())
         .bind(actor.user_agent.as_deref())
+        .bind(ms(now))
 }
 
-/// One audit row.
-pub(crate) struct Audit<'a> {
-    pub action: &'a str,
-    pub resource: &'a str,
-    pub resource_id: Option<String>,
-    pub details: Option<serde_json::Value>,
-}
-
+/// An audit row alone, for changes that are not queue moves.
 pub(crate) async fn audit(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -106,50 +146,34 @@ pub(crate) async fn audit(
     audit: Audit<'_>,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO audit_logs (id, tenant_id, user_id, user_type, action, resource, resource_id,
-             details, ip_address, user_agent, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(Uuid::now_v7())
-    .bind(tenant.0)
-    .bind(actor.user_id)
-    .bind(actor.user_type.as_str())
-    .bind(audit.action)
-    .bind(audit.resource)
-    .bind(audit.resource_id)
-    .bind(audit.details.map(Json))
-    .bind(actor.ip_address.as_deref())
-    .bind(actor.user_agent.as_deref())
-    .bind(ms(now))
-    .execute(conn)
-    .await
-    .map_err(db_err)?;
+    static SQL: LazyLock<String> = LazyLock::new(|| insert_audit(0));
+    bind_audit(sqlx::query(SQL.as_str()), tenant, actor, audit, now)
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
     Ok(())
 }
 
-pub(crate) async fn event(
+/// An analytics event and an audit row in one statement, for a queue change that returns
+/// nothing of its own (a reorder).
+pub(crate) async fn record(
     conn: &mut PgConnection,
     tenant: TenantId,
-    queue_id: Uuid,
-    entry_id: Option<Uuid>,
-    event_type: &str,
-    data: serde_json::Value,
+    event: Event<'_>,
+    actor: &Actor,
+    audit: Audit<'_>,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO queue_analytics_events (id, tenant_id, queue_id, queue_entry_id, event_type, data, timestamp)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(Uuid::now_v7())
-    .bind(tenant.0)
-    .bind(queue_id)
-    .bind(entry_id)
-    .bind(event_type)
-    .bind(Json(data))
-    .bind(ms(now))
-    .execute(conn)
-    .await
-    .map_err(db_err)?;
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "WITH journal_event AS ({}) {}",
+            insert_event(0),
+            insert_audit(EVENT_PARAMS)
+        )
+    });
+    bind_journal(sqlx::query(SQL.as_str()), tenant, event, actor, audit, now)
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
     Ok(())
 }

@@ -163,15 +163,19 @@ impl PgStore {
                 .map_err(db_err)?;
         }
         let ids: Vec<String> = entry_ids.iter().map(|u| u.to_string()).collect();
-        let data = serde_json::json!({"entryIds": ids});
-        journal::event(&mut tx, tenant, queue_id, None, "reordered", data, now).await?;
+        let event = Event {
+            queue_id,
+            entry_id: None,
+            event_type: "reordered",
+            data: serde_json::json!({"entryIds": ids}),
+        };
         let audit = Audit {
             action: "queue.reorder",
             resource: "queue",
             resource_id: Some(queue_id.to_string()),
             details: Some(serde_json::json!({"entryIds": ids})),
         };
-        journal::audit(&mut tx, tenant, actor, audit, now).await?;
+        journal::record(&mut tx, tenant, event, actor, audit, now).await?;
         tx.commit().await.map_err(db_err)
     }
 
