@@ -308,25 +308,48 @@ impl Locked {
     }
 }
 
-/// The update of each move, with its analytics event and audit row in the same statement
-/// ([`journal::journaled`]). Parameters: tenant, entry, new status, time of the move. The
-/// queue's `current_serving` follows a call in the counters' trigger (migration 0011).
-static MOVES: LazyLock<[String; 4]> = LazyLock::new(|| {
-    [
+// The update of each move, with its analytics event and audit row in the same statement
+// ([`journal::journaled`]). Parameters: tenant, entry, new status, time of the move. The
+// queue's `current_serving` follows a call in the counters' trigger (migration 0012).
+
+/// A call (call-next, by id, in bulk).
+static CALL: LazyLock<String> = LazyLock::new(|| {
+    journal::journaled(
         "UPDATE queue_entries SET status = $3, called_at = $4 WHERE tenant_id = $1 AND id = $2
          RETURNING *, 0::bigint AS live_position",
+        4,
+    )
+});
+
+/// Seating.
+static SEAT: LazyLock<String> = LazyLock::new(|| {
+    journal::journaled(
         "UPDATE queue_entries SET status = $3, served_at = $4 WHERE tenant_id = $1 AND id = $2
          RETURNING *, 0::bigint AS live_position",
+        4,
+    )
+});
+
+/// Completing, cancelling, marking a no-show.
+static FINISH: LazyLock<String> = LazyLock::new(|| {
+    journal::journaled(
         "UPDATE queue_entries SET status = $3, completed_at = $4 WHERE tenant_id = $1 AND id = $2
          RETURNING *, 0::bigint AS live_position",
+        4,
+    )
+});
+
+/// Back in line, at its end.
+static REQUEUE: LazyLock<String> = LazyLock::new(|| {
+    journal::journaled(
         "UPDATE queue_entries e SET status = $3, requeued_at = $4, completed_at = NULL,
              position = (SELECT COALESCE(MAX(w.position), 0) + 1 FROM queue_entries w
                          WHERE w.tenant_id = e.tenant_id AND w.queue_id = e.queue_id
                            AND w.status = 'waiting')
          WHERE e.tenant_id = $1 AND e.id = $2
          RETURNING e.*, 0::bigint AS live_position",
-    ]
-    .map(|change| journal::journaled(change, 4))
+        4,
+    )
 });
 
 /// One move of the state machine inside the caller's transaction (which holds the queue lock):
@@ -368,11 +391,11 @@ async fn apply_locked(
 ) -> StoreResult<QueueEntry> {
     let from = locked.status;
     let to = from.apply(transition)?;
-    let sql = match transition {
-        Transition::Call => &MOVES[0],
-        Transition::Seat => &MOVES[1],
-        Transition::Complete | Transition::Cancel | Transition::NoShow => &MOVES[2],
-        Transition::Requeue => &MOVES[3],
+    let sql: &'static str = match transition {
+        Transition::Call => &CALL,
+        Transition::Seat => &SEAT,
+        Transition::Complete | Transition::Cancel | Transition::NoShow => &FINISH,
+        Transition::Requeue => &REQUEUE,
     };
     let waited_seconds = (now - locked.joined_at).whole_seconds();
     let event = Event {
@@ -391,7 +414,7 @@ async fn apply_locked(
             "queueId": queue_id, "from": from.as_str(), "to": to.as_str()
         })),
     };
-    let change = sqlx::query(sql.as_str())
+    let change = sqlx::query(sql)
         .bind(tenant.0)
         .bind(locked.id)
         .bind(to.as_str())
