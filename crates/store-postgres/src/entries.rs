@@ -95,6 +95,25 @@ pub(crate) async fn entry_by_id_in(
         .ok_or(StoreError::NotFound)
 }
 
+/// The entries of a queue in one status out of the line, most recent first (at most 500).
+/// The status is written into the statement, not bound: a few statuses hold almost every row
+/// (a queue's history is completed), so a plan made for any status is a scan of them all, and
+/// PostgreSQL would re-plan the statement on every run to avoid it; with the status in the text
+/// each statement keeps one plan made for its own status.
+macro_rules! out_of_line {
+    ($status:literal) => {
+        concat!(
+            "SELECT e.*, 0::bigint AS live_position FROM queue_entries e
+             WHERE e.tenant_id = $1 AND e.queue_id = $2 AND e.status = '",
+            $status,
+            "'
+             ORDER BY COALESCE(e.completed_at, e.served_at, e.called_at, e.joined_at) DESC,
+                 e.id DESC
+             LIMIT 500"
+        )
+    };
+}
+
 /// A queue's entries in one status: waiting ones in line order with their places and
 /// estimates (`turn` minutes per turn), the others most recent first (at most 500).
 async fn entries_in(
@@ -104,40 +123,34 @@ async fn entries_in(
     status: EntryStatus,
     turn: f64,
 ) -> StoreResult<Vec<QueueEntry>> {
-    if status == EntryStatus::Waiting {
-        let rows = sqlx::query(
+    let sql = match status {
+        EntryStatus::Waiting => {
             "SELECT e.*, ROW_NUMBER() OVER (ORDER BY e.position, e.id) AS live_position
              FROM queue_entries e
              WHERE e.tenant_id = $1 AND e.queue_id = $2 AND e.status = 'waiting'
-             ORDER BY e.position, e.id",
-        )
+             ORDER BY e.position, e.id"
+        }
+        EntryStatus::Called => out_of_line!("called"),
+        EntryStatus::Seated => out_of_line!("seated"),
+        EntryStatus::Completed => out_of_line!("completed"),
+        EntryStatus::Cancelled => out_of_line!("cancelled"),
+        EntryStatus::NoShow => out_of_line!("no_show"),
+    };
+    let rows = sqlx::query(sql)
         .bind(tenant.0)
         .bind(queue_id)
         .fetch_all(conn)
         .await
         .map_err(db_err)?;
-        return rows
-            .iter()
-            .map(|r| {
-                let mut e = rows::entry(r)?;
+    rows.iter()
+        .map(|r| {
+            let mut e = rows::entry(r)?;
+            if status == EntryStatus::Waiting {
                 e.estimated_wait_time = wait::estimate_minutes(e.position, turn);
-                Ok(e)
-            })
-            .collect();
-    }
-    let rows = sqlx::query(
-        "SELECT e.*, 0::bigint AS live_position FROM queue_entries e
-         WHERE e.tenant_id = $1 AND e.queue_id = $2 AND e.status = $3
-         ORDER BY COALESCE(e.completed_at, e.served_at, e.called_at, e.joined_at) DESC, e.id DESC
-         LIMIT 500",
-    )
-    .bind(tenant.0)
-    .bind(queue_id)
-    .bind(status.as_str())
-    .fetch_all(conn)
-    .await
-    .map_err(db_err)?;
-    rows.iter().map(rows::entry).collect()
+            }
+            Ok(e)
+        })
+        .collect()
 }
 
 impl PgStore {
