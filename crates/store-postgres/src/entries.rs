@@ -238,9 +238,6 @@ impl PgStore {
         // calls, whether the service type is offered, and the next ticket number of the day,
         // taken now (a join that ends without an entry rolls it back). (Not in the locking
         // statement: its subqueries would read the snapshot from before the lock was granted.)
-        // The replay lookup sits in a CASE on the key: a plan made for a join without one
-        // (PostgreSQL's first few on a connection) then drops the lookup, instead of planning
-        // a scan for a NULL key, which the partial index cannot serve.
         let day = hours::local_date(&timezone, now);
         let facts = sqlx::query(
             "WITH ticket AS (
@@ -250,10 +247,8 @@ impl PgStore {
                 DO UPDATE SET last_number = queue_ticket_counters.last_number + 1
                 RETURNING last_number)
              SELECT
-                CASE WHEN $3::text IS NULL THEN NULL ELSE (
-                    SELECT r.id FROM queue_entries r
-                    WHERE r.tenant_id = $1 AND r.queue_id = $2 AND r.idempotency_key = $3
-                ) END AS replay_id,
+                (SELECT r.id FROM queue_entries r
+                 WHERE r.tenant_id = $1 AND r.queue_id = $2 AND r.idempotency_key = $3) AS replay_id,
                 (SELECT x.id FROM queue_entries x
                  WHERE x.tenant_id = $1 AND x.queue_id = $2 AND x.customer_phone = $4
                    AND x.status = 'waiting') AS existing_id,
