@@ -11,9 +11,9 @@
 --    for every call (the generic plan's estimate looked worse than the custom plans'), which
 --    with a large table costs more than running them (it probes the indexes' ends for the time
 --    comparisons). Every query here leads with equalities on an index's first columns, so the
---    generic plan is the right one: the read functions now always use it. (Only here: the
---    application's own statements keep PostgreSQL's choice, which the BackOffice's optional
---    filters, `$1 IS NULL OR tenant_id = $1`, need to use their indexes.)
+--    generic plan is the right one: the read functions now always use it. (Not every
+--    statement of the application can: the BackOffice's optional filters, `$1 IS NULL OR
+--    tenant_id = $1`, need a plan made for the values given to use their indexes.)
 CREATE OR REPLACE FUNCTION qms_place(
     p_tenant uuid, p_entry uuid, p_session text, p_since timestamptz, p_sample bigint)
 RETURNS TABLE (

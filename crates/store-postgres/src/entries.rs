@@ -213,7 +213,7 @@ impl PgStore {
         actor: &Actor,
         now: OffsetDateTime,
     ) -> StoreResult<Joined> {
-        let mut tx = self.tenant_tx(tenant).await?;
+        let mut tx = self.engine_tx(tenant).await?;
         // The queue lock orders joins: replays, capacity, ticket and place are decided one
         // join at a time.
         let row = sqlx::query(

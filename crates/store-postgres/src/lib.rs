@@ -139,6 +139,22 @@ impl PgStore {
         self.begin(&self.pool, tenant_begin(tenant)).await
     }
 
+    /// [`PgStore::tenant_tx`] for the queue engine's changes (joins and moves): their
+    /// statements also use their cached generic plans for the rest of the transaction. Each of
+    /// them leads with equalities on an index's first columns, so the generic plan is the right
+    /// one; left to choose, PostgreSQL kept re-planning the join's facts on every join once a
+    /// plan for the values given looked cheaper (see docs/PERFORMANCE.md). Same round trip.
+    pub(crate) async fn engine_tx(
+        &self,
+        tenant: TenantId,
+    ) -> StoreResult<Transaction<'static, Postgres>> {
+        let begin = format!(
+            "{}, set_config('plan_cache_mode', 'force_generic_plan', true)",
+            tenant_begin(tenant)
+        );
+        self.begin(&self.pool, begin).await
+    }
+
     /// A connection of the fan-out's own pool (its read sets the tenant for its own statement).
     pub(crate) async fn fanout_connection(&self) -> StoreResult<PoolConnection<Postgres>> {
         self.fanout.acquire().await.map_err(db_err)

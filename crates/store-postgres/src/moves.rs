@@ -33,7 +33,7 @@ impl PgStore {
         actor: &Actor,
     ) -> StoreResult<QueueEntry> {
         let now = OffsetDateTime::now_utc();
-        let mut tx = self.tenant_tx(tenant).await?;
+        let mut tx = self.engine_tx(tenant).await?;
         lock_queue(&mut tx, tenant, queue_id).await?;
         let moved = apply(&mut tx, tenant, queue_id, entry_id, transition, actor, now).await?;
         let entry = as_left(&mut tx, tenant, moved).await?;
@@ -48,7 +48,7 @@ impl PgStore {
         actor: &Actor,
     ) -> StoreResult<QueueEntry> {
         let now = OffsetDateTime::now_utc();
-        let mut tx = self.tenant_tx(tenant).await?;
+        let mut tx = self.engine_tx(tenant).await?;
         lock_queue(&mut tx, tenant, queue_id).await?;
         // The head, locked and read in one statement: it is waiting, so calling it is allowed.
         let head = sqlx::query(
@@ -87,7 +87,7 @@ impl PgStore {
         actor: &Actor,
     ) -> StoreResult<Vec<QueueEntry>> {
         let now = OffsetDateTime::now_utc();
-        let mut tx = self.tenant_tx(tenant).await?;
+        let mut tx = self.engine_tx(tenant).await?;
         lock_queue(&mut tx, tenant, queue_id).await?;
         let ids = match selection {
             BulkSelection::Next(n) => {
@@ -124,7 +124,7 @@ impl PgStore {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = OffsetDateTime::now_utc();
-        let mut tx = self.tenant_tx(tenant).await?;
+        let mut tx = self.engine_tx(tenant).await?;
         lock_queue(&mut tx, tenant, queue_id).await?;
         let mut slots = Vec::with_capacity(entry_ids.len());
         for entry_id in entry_ids {
@@ -186,7 +186,7 @@ impl PgStore {
         actor: &Actor,
     ) -> StoreResult<QueueEntry> {
         let now = OffsetDateTime::now_utc();
-        let mut tx = self.tenant_tx(tenant).await?;
+        let mut tx = self.engine_tx(tenant).await?;
         let row = sqlx::query(
             "SELECT e.id, e.queue_id FROM queue_entries e
              WHERE e.tenant_id = $1 AND e.session_id = $2",
