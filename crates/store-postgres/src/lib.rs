@@ -140,10 +140,12 @@ impl PgStore {
     }
 
     /// [`PgStore::tenant_tx`] for the queue engine's changes (joins and moves): their
-    /// statements also use their cached generic plans for the rest of the transaction. Each of
-    /// them leads with equalities on an index's first columns, so the generic plan is the right
-    /// one; left to choose, PostgreSQL kept re-planning the join's facts on every join once a
-    /// plan for the values given looked cheaper (see docs/PERFORMANCE.md). Same round trip.
+    /// statements also use their cached generic plans for the rest of the transaction, set in
+    /// the same round trip. Each of them leads with equalities on an index's first columns, so
+    /// the generic plan is the right one. Left to choose, PostgreSQL plans a connection's first
+    /// runs of a statement for the values given, and for a join without an `Idempotency-Key`
+    /// that plan started parallel workers to look for a NULL key (8-17 ms with a long history;
+    /// see docs/PERFORMANCE.md).
     pub(crate) async fn engine_tx(
         &self,
         tenant: TenantId,
